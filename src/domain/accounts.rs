@@ -1,0 +1,156 @@
+//! Accounts after registration: the admin's approval queue, activation and
+//! deactivation, and enrolling the authenticator app (`mobile/login`).
+
+use crate::domain::model::{AccountStatus, Admin, Page, PageRequest, PendingUser, User};
+use crate::domain::secret::{AuthKey, Password};
+use crate::domain::types::{RejectionReason, UserId, Username};
+use crate::domain::{Core, DomainError};
+use crate::storage::users::UserFilter;
+use crate::storage::{ApprovalOutcome, StatusChange};
+
+/// What the authenticator app receives when a device is enrolled.
+#[derive(Debug)]
+pub struct Enrolment {
+    pub user: User,
+    pub auth_key: AuthKey,
+}
+
+fn internal(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(e.to_string())
+}
+
+fn settle<T>(outcome: ApprovalOutcome<T>) -> Result<T, DomainError> {
+    match outcome {
+        ApprovalOutcome::Done(v) => Ok(v),
+        ApprovalOutcome::NotFound => Err(DomainError::UserNotFound),
+        ApprovalOutcome::NotPending => Err(DomainError::NotPending),
+    }
+}
+
+fn changed(outcome: StatusChange) -> Result<User, DomainError> {
+    match outcome {
+        StatusChange::Changed(user) => Ok(user),
+        StatusChange::NotFound => Err(DomainError::UserNotFound),
+    }
+}
+
+impl Core {
+    pub async fn pending_registrations(
+        &self,
+        page: &PageRequest,
+    ) -> Result<Page<PendingUser>, DomainError> {
+        Ok(self.db.list_pending(page).await?)
+    }
+
+    /// Approves a registration: the user moves to the active users with the
+    /// same id and a first auth key (kept only as a hash; the app gets a
+    /// usable one from `mobile/login`).
+    pub async fn approve(&self, user_id: &UserId, admin: &Admin) -> Result<User, DomainError> {
+        let auth_key = AuthKey::generate().map_err(internal)?;
+        let outcome = self
+            .db
+            .approve_registration(user_id, &auth_key.hash(), &admin.admin_id, self.now())
+            .await?;
+        let user = settle(outcome)?;
+        tracing::info!(user_id = %user.user_id, admin = %admin.username, "registration approved");
+        Ok(user)
+    }
+
+    pub async fn reject(
+        &self,
+        user_id: &UserId,
+        reason: Option<RejectionReason>,
+        admin: &Admin,
+    ) -> Result<PendingUser, DomainError> {
+        let outcome = self
+            .db
+            .reject_registration(
+                user_id,
+                reason.as_ref().map(RejectionReason::as_str),
+                &admin.admin_id,
+                self.now(),
+            )
+            .await?;
+        let user = settle(outcome)?;
+        tracing::info!(user_id = %user.user_id, admin = %admin.username, "registration rejected");
+        Ok(user)
+    }
+
+    pub async fn users(
+        &self,
+        status: Option<AccountStatus>,
+        query: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<User>, DomainError> {
+        let query = query
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        let filter = UserFilter {
+            status,
+            query: query.as_deref(),
+        };
+        Ok(self.db.list_users(&filter, page).await?)
+    }
+
+    /// Deactivates a user; their live sessions end in the same transaction.
+    pub async fn deactivate_user(
+        &self,
+        user_id: &UserId,
+        admin: &Admin,
+    ) -> Result<User, DomainError> {
+        let user = changed(self.db.deactivate_user(user_id, self.now()).await?)?;
+        tracing::info!(user_id = %user.user_id, admin = %admin.username, "user deactivated");
+        Ok(user)
+    }
+
+    pub async fn activate_user(
+        &self,
+        user_id: &UserId,
+        admin: &Admin,
+    ) -> Result<User, DomainError> {
+        let user = changed(self.db.activate_user(user_id).await?)?;
+        tracing::info!(user_id = %user.user_id, admin = %admin.username, "user activated");
+        Ok(user)
+    }
+
+    /// Signs a person in on their phone and issues a fresh auth key; the
+    /// previous one stops working. Unknown user and wrong password get the
+    /// same answer after the same work; an account's state is revealed only
+    /// to someone who knows its password.
+    pub async fn enrol_device(
+        &self,
+        username: &str,
+        password: Option<Password>,
+    ) -> Result<Enrolment, DomainError> {
+        let account = match Username::parse(username) {
+            Ok(name) => self.db.find_credentials(name.as_str()).await?,
+            Err(_) => None,
+        };
+        let Some(password) = password else {
+            return Err(DomainError::InvalidCredentials);
+        };
+        let verified = self
+            .hasher
+            .verify(&password, account.as_ref().map(|a| &a.password_hash))
+            .await;
+        let account = match account {
+            Some(account) if verified => account,
+            _ => return Err(DomainError::InvalidCredentials),
+        };
+        match account.status {
+            AccountStatus::Pending => return Err(DomainError::UserPending),
+            AccountStatus::Rejected => return Err(DomainError::UserRejected),
+            AccountStatus::Inactive => return Err(DomainError::UserInactive),
+            AccountStatus::Active => {}
+        }
+        let auth_key = AuthKey::generate().map_err(internal)?;
+        let user = self
+            .db
+            .replace_auth_key(&account.user_id, &auth_key.hash(), self.now())
+            .await?
+            // Deactivated between the lookup and now.
+            .ok_or(DomainError::UserInactive)?;
+        tracing::info!(user_id = %user.user_id, "authenticator enrolled on a new device");
+        Ok(Enrolment { user, auth_key })
+    }
+}

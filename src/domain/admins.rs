@@ -1,0 +1,125 @@
+//! Administrators: sign-in with bearer tokens, and creating accounts from the
+//! command line or on first start.
+
+use jiff::Timestamp;
+
+use crate::domain::model::Admin;
+use crate::domain::secret::{AdminToken, Password};
+use crate::domain::types::Username;
+use crate::domain::{Core, DomainError};
+
+/// A bearer token handed to an admin at sign-in.
+#[derive(Debug)]
+pub struct AdminSession {
+    pub token: AdminToken,
+    pub expires_at: Timestamp,
+    pub expires_in: i64,
+}
+
+/// What `ensure_first_admin` did.
+#[derive(Debug)]
+pub enum FirstAdmin {
+    AlreadyThere,
+    Created {
+        username: String,
+        generated_password: Option<Password>,
+    },
+}
+
+impl Core {
+    /// Checks an admin's password and issues a bearer token. An unknown admin
+    /// costs the same work as a wrong password, and gets the same answer.
+    pub async fn admin_login(
+        &self,
+        username: &str,
+        password: Option<Password>,
+    ) -> Result<AdminSession, DomainError> {
+        let found = self.db.find_admin_credentials(username.trim()).await?;
+        let Some(password) = password else {
+            return Err(DomainError::InvalidCredentials);
+        };
+        let verified = self
+            .hasher
+            .verify(&password, found.as_ref().map(|(_, hash)| hash))
+            .await;
+        let admin = match found {
+            Some((admin, _)) if verified => admin,
+            _ => return Err(DomainError::InvalidCredentials),
+        };
+        let token = AdminToken::generate().map_err(|e| DomainError::Internal(e.to_string()))?;
+        let now = self.now();
+        let ttl = self.settings.admin_token_ttl;
+        let expires_at = now
+            .checked_add(ttl)
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        self.db
+            .insert_admin_session(&token.hash(), &admin.admin_id, now, expires_at)
+            .await?;
+        tracing::info!(admin = %admin.username, "admin signed in");
+        Ok(AdminSession {
+            token,
+            expires_at,
+            expires_in: ttl.as_secs(),
+        })
+    }
+
+    /// The admin behind a bearer token, or `Unauthorized`.
+    pub async fn authenticate_admin(&self, token: &AdminToken) -> Result<Admin, DomainError> {
+        self.db
+            .find_admin_by_token(&token.hash(), self.now())
+            .await?
+            .ok_or(DomainError::Unauthorized)
+    }
+
+    /// Creates an admin, or sets a new password when the name exists already.
+    /// Returns whether an account was created.
+    pub async fn create_or_reset_admin(
+        &self,
+        username: &Username,
+        email: Option<&str>,
+        password: &Password,
+    ) -> Result<bool, DomainError> {
+        let hash = self.hasher.hash(password).await?;
+        let created = self
+            .db
+            .insert_admin(username.as_str(), email, &hash, self.now())
+            .await?;
+        if created.is_some() {
+            return Ok(true);
+        }
+        self.db.set_admin_password(username.as_str(), &hash).await?;
+        Ok(false)
+    }
+
+    /// On first start there is no admin: create `admin` with the given
+    /// password, or a random one that the caller prints once.
+    pub async fn ensure_first_admin(
+        &self,
+        password: Option<Password>,
+        email: Option<&str>,
+    ) -> Result<FirstAdmin, DomainError> {
+        if self.db.count_admins().await? > 0 {
+            return Ok(FirstAdmin::AlreadyThere);
+        }
+        let (password, generated) = match password {
+            Some(p) => (p, false),
+            None => (
+                Password::generate().map_err(|e| DomainError::Internal(e.to_string()))?,
+                true,
+            ),
+        };
+        let hash = self.hasher.hash(&password).await?;
+        let created = self
+            .db
+            .insert_admin("admin", email, &hash, self.now())
+            .await?;
+        Ok(match created {
+            // Another instance created it first.
+            None => FirstAdmin::AlreadyThere,
+            Some(admin) => FirstAdmin::Created {
+                username: admin.username,
+                generated_password: generated.then_some(password),
+            },
+        })
+    }
+}

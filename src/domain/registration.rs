@@ -1,0 +1,62 @@
+//! Registration: a person asks for an account and waits in the queue.
+
+use crate::domain::password::PasswordHash;
+use crate::domain::secret::Password;
+use crate::domain::types::{Email, FullName, Phone, UserId, Username};
+use crate::domain::{Core, DomainError};
+use crate::storage::RegistrationOutcome;
+use crate::storage::users::NewRegistration;
+
+/// A registration whose every field is valid.
+#[derive(Debug)]
+pub struct NewUser {
+    pub email: Email,
+    pub username: Username,
+    pub password: Password,
+    pub full_name: FullName,
+    pub phone: Option<Phone>,
+}
+
+impl Core {
+    /// Queues a registration. Names are checked before the (slow) password
+    /// hash, and again by the database's UNIQUE constraints at insert, which
+    /// settle a race between two identical registrations.
+    pub async fn register(&self, new: NewUser) -> Result<UserId, DomainError> {
+        let email_lower = new.email.normalized();
+        let username = new.username.as_str();
+        if let Some(taken) = self.db.find_taken_name(&email_lower, username).await? {
+            return Err(taken_error(taken));
+        }
+        let password_hash: PasswordHash = self.hasher.hash(&new.password).await?;
+        let user_id = UserId::generate();
+        let outcome = self
+            .db
+            .insert_registration(&NewRegistration {
+                user_id: &user_id,
+                email: new.email.as_str(),
+                email_lower: &email_lower,
+                username,
+                password_hash: &password_hash,
+                full_name: new.full_name.as_str(),
+                phone: new.phone.as_ref().map(Phone::as_str),
+                registered_at: self.now(),
+            })
+            .await?;
+        match outcome {
+            RegistrationOutcome::Created => {
+                tracing::info!(user_id = %user_id, "registration queued for approval");
+                Ok(user_id)
+            }
+            taken => Err(taken_error(taken)),
+        }
+    }
+}
+
+fn taken_error(outcome: RegistrationOutcome) -> DomainError {
+    match outcome {
+        RegistrationOutcome::EmailTaken => DomainError::EmailTaken,
+        RegistrationOutcome::UsernameTaken | RegistrationOutcome::Created => {
+            DomainError::UsernameTaken
+        }
+    }
+}

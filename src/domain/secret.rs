@@ -1,0 +1,215 @@
+//! Secrets that cannot leak: their `Debug` prints `[redacted]`, they have no
+//! `Display`, only their SHA-256 hash is ever stored, and hashes are compared
+//! in constant time.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::domain::FieldError;
+
+/// Fills `N` bytes from the operating system's random number generator.
+pub fn os_random<const N: usize>() -> Result<[u8; N], getrandom::Error> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The hex SHA-256 of a high-entropy token: what storage keeps instead of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    pub fn of(secret: &str) -> Self {
+        let digest = Sha256::digest(secret.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        Self(hex)
+    }
+
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time equality, so timing reveals nothing about a stored hash.
+    pub fn matches(&self, other: &TokenHash) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenHash([redacted])")
+    }
+}
+
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The clear value: only for the one response that issues it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+
+            pub fn hash(&self) -> TokenHash {
+                TokenHash::of(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}([redacted])", stringify!($name))
+            }
+        }
+    };
+}
+
+/// Random bytes as URL-safe base64 behind a recognisable prefix, so a leaked
+/// key is easy to spot in a scanner or a log.
+fn prefixed_token(prefix: &str) -> Result<String, getrandom::Error> {
+    let bytes = os_random::<32>()?;
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+secret_type!(
+    /// A password as typed: 10 to 256 characters.
+    Password
+);
+
+impl Password {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_CHARS: usize = 256;
+
+    pub fn parse(raw: String) -> Result<Self, FieldError> {
+        Self::parse_field("password", raw)
+    }
+
+    pub fn parse_field(field: &str, raw: String) -> Result<Self, FieldError> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(FieldError::new(field, "must be at least 10 characters"));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(FieldError::new(field, "must be at most 256 characters"));
+        }
+        Ok(Self(raw))
+    }
+
+    /// A password offered at sign-in: not checked against the rules (an old
+    /// password may predate them), only bounded so hashing stays cheap.
+    pub fn offered(raw: String) -> Option<Self> {
+        (raw.len() <= 4 * Self::MAX_CHARS).then_some(Self(raw))
+    }
+
+    /// A random password for a generated admin account: 24 URL-safe characters.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let bytes = os_random::<18>()?;
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+}
+
+secret_type!(
+    /// The key a user's authenticator app holds: a UUID from the OS RNG.
+    AuthKey
+);
+
+impl AuthKey {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let bytes = os_random::<16>()?;
+        Ok(Self(
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string(),
+        ))
+    }
+
+    pub fn from_client(raw: String) -> Self {
+        Self(raw)
+    }
+}
+
+secret_type!(
+    /// A relying service's API key (`cas_…`).
+    ApiKey
+);
+
+impl ApiKey {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        prefixed_token("cas_").map(Self)
+    }
+
+    pub fn from_client(raw: String) -> Self {
+        Self(raw)
+    }
+}
+
+secret_type!(
+    /// An admin's bearer token (`caa_…`), issued by `POST /api/admin/login`.
+    AdminToken
+);
+
+impl AdminToken {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        prefixed_token("caa_").map(Self)
+    }
+
+    pub fn from_client(raw: String) -> Self {
+        Self(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let key = ApiKey::generate().unwrap();
+        let printed = format!("{key:?}");
+        assert_eq!(printed, "ApiKey([redacted])");
+        assert!(!printed.contains(key.expose()));
+        let pw = Password::parse("correct horse battery".into()).unwrap();
+        assert!(!format!("{pw:?}").contains("horse"));
+        assert!(!format!("{:?}", pw.hash()).contains(pw.hash().as_str()));
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters() {
+        assert!(Password::parse("123456789".into()).is_err());
+        assert!(Password::parse("1234567890".into()).is_ok());
+        assert!(Password::parse("é".repeat(256)).is_ok());
+        assert!(Password::parse("é".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn generated_tokens_are_unique_and_prefixed() {
+        let a = ApiKey::generate().unwrap();
+        let b = ApiKey::generate().unwrap();
+        assert!(a.expose().starts_with("cas_"));
+        assert_ne!(a.expose(), b.expose());
+        assert!(AdminToken::generate().unwrap().expose().starts_with("caa_"));
+        let auth = AuthKey::generate().unwrap();
+        assert!(uuid::Uuid::parse_str(auth.expose()).is_ok());
+    }
+
+    #[test]
+    fn hashes_match_only_the_same_secret() {
+        let a = TokenHash::of("one");
+        assert!(a.matches(&TokenHash::of("one")));
+        assert!(!a.matches(&TokenHash::of("two")));
+        assert_eq!(a.as_str().len(), 64);
+    }
+}

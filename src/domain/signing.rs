@@ -1,0 +1,57 @@
+//! The Ed25519 key that signs session tokens, made on first start and kept in
+//! the database so that every instance, and every restart, signs alike.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use sha2::{Digest, Sha256};
+
+use crate::domain::secret::os_random;
+use crate::domain::{Core, DomainError};
+use crate::storage::StoredSigningKey;
+
+fn internal(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(e.to_string())
+}
+
+/// A fresh key pair: private half as base64 PKCS#8 DER, public half as the
+/// base64url `x` of a JWK, `kid` derived from the public key.
+fn generate() -> Result<StoredSigningKey, DomainError> {
+    let seed = os_random::<32>().map_err(internal)?;
+    let key = SigningKey::from_bytes(&seed);
+    let der = key.to_pkcs8_der().map_err(internal)?;
+    let public = key.verifying_key().to_bytes();
+    let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public)[..12]);
+    Ok(StoredSigningKey {
+        kid,
+        algorithm: "EdDSA".to_owned(),
+        private_key: STANDARD.encode(der.as_bytes()),
+        public_key: URL_SAFE_NO_PAD.encode(public),
+    })
+}
+
+impl Core {
+    /// The current signing key, created if the database has none yet.
+    pub async fn ensure_signing_key(&self) -> Result<StoredSigningKey, DomainError> {
+        let candidate = generate()?;
+        Ok(self
+            .db
+            .current_signing_key_or_insert(&candidate, self.now())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_differ_and_hide_the_private_half() {
+        let a = generate().unwrap();
+        let b = generate().unwrap();
+        assert_ne!(a.kid, b.kid);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a.public_key).unwrap().len(), 32);
+        assert!(!format!("{a:?}").contains(&a.private_key));
+    }
+}

@@ -1,0 +1,388 @@
+//! Value types parsed once at the edge. Holding one means the value is valid:
+//! functions further in take these types, never a raw `String`.
+
+use std::fmt;
+
+use crate::domain::FieldError;
+
+/// Builds the error for `field` when a parse fails.
+fn rule(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(field, message)
+}
+
+fn has_control_chars(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// An email address, kept as typed (trimmed); compared case-insensitively.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        let bad = |m: &str| rule("email", m);
+        if value.is_empty() {
+            return Err(bad("must not be empty"));
+        }
+        if value.len() > Self::MAX_LEN {
+            return Err(bad("must be at most 254 characters"));
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("must not contain spaces"));
+        }
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return Err(bad("must be an email address like name@example.com"));
+        };
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(bad("must be an email address like name@example.com"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(bad("must have a valid domain, like example.com"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form used for uniqueness: `John@Example.com` and `john@example.com`
+    /// are one address.
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", self.0)
+    }
+}
+
+/// A username: lower-cased, `[a-z0-9._-]{3,32}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::parse_field("username", raw)
+    }
+
+    pub fn parse_field(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_lowercase();
+        let len = value.chars().count();
+        if !(3..=32).contains(&len) {
+            return Err(rule(field, "must be 3 to 32 characters"));
+        }
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+        if !value.chars().all(allowed) {
+            return Err(rule(
+                field,
+                "may contain only letters a-z, digits and . _ -",
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's full name as they wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(rule("full_name", "must not be empty"));
+        }
+        if value.chars().count() > 200 {
+            return Err(rule("full_name", "must be at most 200 characters"));
+        }
+        if has_control_chars(value) {
+            return Err(rule("full_name", "must not contain control characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number: digits with the usual separators, 6 to 20 digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// An absent or blank phone is `None`: the field is optional.
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>, FieldError> {
+        let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = || rule("phone", "must be a phone number like +15551234567");
+        let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+        if value.len() > 32 || !value.chars().all(allowed) {
+            return Err(bad());
+        }
+        if value[1..].contains('+') {
+            return Err(bad());
+        }
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        if !(6..=20).contains(&digits) {
+            return Err(bad());
+        }
+        Ok(Some(Self(value.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The display name of a relying service ("ServiceB"); unique regardless of case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(rule("name", "must not be empty"));
+        }
+        if value.chars().count() > 100 {
+            return Err(rule("name", "must be at most 100 characters"));
+        }
+        if has_control_chars(value) {
+            return Err(rule("name", "must not contain control characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// The public address of a relying service: an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceUrl(String);
+
+impl ServiceUrl {
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>, FieldError> {
+        let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let rest = value
+            .strip_prefix("https://")
+            .or_else(|| value.strip_prefix("http://"));
+        let host_ok = rest.is_some_and(|r| {
+            let host = r.split(['/', '?', '#']).next().unwrap_or_default();
+            !host.is_empty()
+        });
+        if !host_ok || value.len() > 2048 || value.chars().any(char::is_whitespace) {
+            return Err(rule(
+                "url",
+                "must be an http:// or https:// address, like https://serviceb.example",
+            ));
+        }
+        Ok(Some(Self(value.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Free text describing a service, up to 1000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>, FieldError> {
+        let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if value.chars().count() > 1000 {
+            return Err(rule("description", "must be at most 1000 characters"));
+        }
+        Ok(Some(Self(value.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The reason an admin gives when rejecting a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectionReason(String);
+
+impl RejectionReason {
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>, FieldError> {
+        let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if value.chars().count() > 1000 {
+            return Err(rule("reason", "must be at most 1000 characters"));
+        }
+        Ok(Some(Self(value.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! opaque_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new random identifier.
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::new_v4().to_string())
+            }
+
+            /// Any string a client sends back; an unknown one is simply not found.
+            pub fn from_client(raw: &str) -> Self {
+                Self(raw.to_owned())
+            }
+
+            /// A value read back from storage.
+            pub fn from_stored(raw: String) -> Self {
+                Self(raw)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+opaque_id!(
+    /// Identifies a person from registration on; kept when approval moves them.
+    UserId
+);
+opaque_id!(
+    /// Identifies a relying service (ServiceB, AppC, …).
+    ServiceId
+);
+opaque_id!(
+    /// Identifies an administrator.
+    AdminId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_accepts_usual_addresses_and_keeps_case() {
+        let e = Email::parse("  John.Smith+tag@Example.co.uk ").unwrap();
+        assert_eq!(e.as_str(), "John.Smith+tag@Example.co.uk");
+        assert_eq!(e.normalized(), "john.smith+tag@example.co.uk");
+    }
+
+    #[test]
+    fn email_rejects_malformed_addresses() {
+        for bad in [
+            "",
+            "john",
+            "john@",
+            "@example.com",
+            "john@example",
+            "john@exa mple.com",
+            "john@-example.com",
+            "john@example..com",
+            "a@b@example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn username_is_lowercased_and_limited() {
+        assert_eq!(Username::parse("John").unwrap().as_str(), "john");
+        assert_eq!(Username::parse("a.b_c-9").unwrap().as_str(), "a.b_c-9");
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse(&"a".repeat(33)).is_err());
+        assert!(Username::parse(&"a".repeat(32)).is_ok());
+        assert!(Username::parse("john smith").is_err());
+        assert!(Username::parse("jöhn").is_err());
+        assert!(Username::parse("john@x").is_err());
+    }
+
+    #[test]
+    fn full_name_must_be_present_and_short() {
+        assert_eq!(
+            FullName::parse(" John Smith ").unwrap().as_str(),
+            "John Smith"
+        );
+        assert!(FullName::parse("   ").is_err());
+        assert!(FullName::parse(&"x".repeat(201)).is_err());
+        assert!(FullName::parse(&"é".repeat(200)).is_ok());
+        assert!(FullName::parse("John\u{0}").is_err());
+    }
+
+    #[test]
+    fn phone_is_optional_and_plausible() {
+        assert_eq!(Phone::parse_optional(None).unwrap(), None);
+        assert_eq!(Phone::parse_optional(Some("  ")).unwrap(), None);
+        assert!(
+            Phone::parse_optional(Some("+1 (555) 123-4567"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(Phone::parse_optional(Some("12345")).is_err());
+        assert!(Phone::parse_optional(Some("call me")).is_err());
+        assert!(Phone::parse_optional(Some("1+5551234567")).is_err());
+    }
+
+    #[test]
+    fn service_fields_parse() {
+        assert_eq!(
+            ServiceName::parse(" ServiceB ").unwrap().normalized(),
+            "serviceb"
+        );
+        assert!(ServiceName::parse("").is_err());
+        assert!(
+            ServiceUrl::parse_optional(Some("https://serviceb.example"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(ServiceUrl::parse_optional(Some("ftp://x")).is_err());
+        assert!(ServiceUrl::parse_optional(Some("https://")).is_err());
+        assert!(ServiceUrl::parse_optional(None).unwrap().is_none());
+        assert!(Description::parse_optional(Some(&"d".repeat(1001))).is_err());
+    }
+}

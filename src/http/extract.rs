@@ -1,0 +1,167 @@
+//! Extractors that turn a request into domain input or a problem document:
+//! JSON bodies with field-precise errors, query strings, and admin auth.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::domain::FieldError;
+use crate::domain::model::Admin;
+use crate::domain::secret::AdminToken;
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+
+/// A JSON body. Syntax errors are 400 `malformed_json`; a body that parses but
+/// does not fit the schema is 422 `validation_failed` naming the field.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+/// Like [`ApiJson`], but an empty body is allowed and gives `None`.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+fn check_content_type(req: &Request) -> Result<(), ApiError> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        // curl and some clients send no type; the body is still parsed as JSON.
+        return Ok(());
+    };
+    let mime = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let is_json =
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+async fn body_bytes(req: Request) -> Result<Bytes, ApiError> {
+    check_content_type(&req)?;
+    Bytes::from_request(req, &()).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::MalformedJson(rejection.body_text())
+        }
+    })
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    if !value.is_object() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner().to_string();
+        // serde reports a missing field at its parent; name the field itself.
+        let field = match inner.strip_prefix("missing field `") {
+            Some(rest) => rest.trim_end_matches('`').to_owned(),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        let message = if inner.starts_with("missing field") {
+            "is required".to_owned()
+        } else {
+            inner
+        };
+        ApiError::validation(vec![FieldError::new(field, message)])
+    })
+}
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+/// Query parameters; a value of the wrong type is 422.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                let message = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text)
+                    .to_owned();
+                ApiError::validation(vec![FieldError::new("query", message)])
+            })
+    }
+}
+
+/// The admin making the request, from `Authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct AdminAuth(pub Admin);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(crate::domain::DomainError::Unauthorized)?;
+        let admin = state
+            .core
+            .authenticate_admin(&AdminToken::from_client(token.to_owned()))
+            .await?;
+        Ok(AdminAuth(admin))
+    }
+}

@@ -1,0 +1,83 @@
+//! Prometheus metrics: request counts and latency histograms per route and
+//! status. The recorder belongs to the app state rather than being installed
+//! globally, so several servers can run in one process (the tests do).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics::Recorder;
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+
+const LATENCY: &str = "http_request_duration_seconds";
+const REQUESTS: &str = "http_requests_total";
+
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let buckets = [
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let builder = PrometheusBuilder::new();
+        // Setting buckets only fails for an empty list.
+        let builder =
+            match builder.set_buckets_for_metric(Matcher::Full(LATENCY.to_owned()), &buckets) {
+                Ok(b) => b,
+                Err(_) => PrometheusBuilder::new(),
+            };
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let this = Self {
+            recorder: Arc::new(recorder),
+            handle,
+        };
+        this.describe();
+        this
+    }
+
+    fn describe(&self) {
+        metrics::with_local_recorder(self.recorder.as_ref(), || {
+            metrics::describe_counter!(REQUESTS, "HTTP requests by method, route and status");
+            metrics::describe_histogram!(
+                LATENCY,
+                metrics::Unit::Seconds,
+                "HTTP request latency by method, route and status"
+            );
+        });
+    }
+
+    pub fn record_request(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        let recorder: &dyn Recorder = self.recorder.as_ref();
+        metrics::with_local_recorder(recorder, || {
+            let labels = [
+                ("method", method.to_owned()),
+                ("route", route.to_owned()),
+                ("status", status.to_string()),
+            ];
+            metrics::counter!(REQUESTS, &labels).increment(1);
+            metrics::histogram!(LATENCY, &labels).record(latency.as_secs_f64());
+        });
+    }
+
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+
+    /// Drains histogram samples into their buckets; run periodically so
+    /// memory stays flat between scrapes.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

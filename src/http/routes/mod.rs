@@ -1,0 +1,10 @@
+//! The routes of API.md, one module per area. Each handler's OpenAPI entry is
+//! registered together with it (`routes!`), so the document cannot drift.
+
+pub mod admin;
+pub mod mobile;
+pub mod ops;
+pub mod registration;
+pub mod services;
+pub mod system;
+pub mod users;

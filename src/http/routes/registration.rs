@@ -1,0 +1,97 @@
+//! `POST /api/register`: the public registration form's endpoint.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::registration::NewUser;
+use crate::domain::secret::Password;
+use crate::domain::types::{Email, FullName, Phone, Username};
+use crate::domain::validation::{Validation, required};
+use crate::http::extract::ApiJson;
+use crate::http::problem::{ApiError, Problem};
+use crate::http::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "john@example.com", "username": "john",
+    "password": "correct horse battery", "full_name": "John Smith", "phone": "+15551234567"}))]
+pub struct RegisterRequest {
+    #[schema(required = true, value_type = String)]
+    email: Option<String>,
+    /// 3–32 of `a-z 0-9 . _ -`; stored lower-cased.
+    #[schema(required = true, value_type = String)]
+    username: Option<String>,
+    /// 10–256 characters.
+    #[schema(required = true, value_type = String)]
+    password: Option<String>,
+    #[schema(required = true, value_type = String)]
+    full_name: Option<String>,
+    phone: Option<String>,
+}
+
+impl TryFrom<RegisterRequest> for NewUser {
+    type Error = ApiError;
+
+    fn try_from(body: RegisterRequest) -> Result<Self, ApiError> {
+        let mut v = Validation::default();
+        let email = v.check(required("email", body.email).and_then(|e| Email::parse(&e)));
+        let username =
+            v.check(required("username", body.username).and_then(|u| Username::parse(&u)));
+        let password = v.check(required("password", body.password).and_then(Password::parse));
+        let full_name =
+            v.check(required("full_name", body.full_name).and_then(|n| FullName::parse(&n)));
+        let phone = v.check(Phone::parse_optional(body.phone.as_deref()));
+        let (Some(email), Some(username), Some(password), Some(full_name), Some(phone)) =
+            (email, username, password, full_name, phone)
+        else {
+            return Err(v.into_error().into());
+        };
+        Ok(NewUser {
+            email,
+            username,
+            password,
+            full_name,
+            phone,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    user_id: String,
+    #[schema(example = "pending")]
+    status: &'static str,
+}
+
+/// Register a new user. The registration waits for an admin's approval.
+#[utoipa::path(
+    post, path = "/api/register", tag = "registration",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registration queued", body = RegisterResponse),
+        (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    let new_user = NewUser::try_from(body)?;
+    let user_id = state.core.register(new_user).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisterResponse {
+            user_id: user_id.to_string(),
+            status: "pending",
+        }),
+    ))
+}

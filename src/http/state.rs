@@ -1,0 +1,10 @@
+//! The state every handler receives: cheap to clone, nothing global.
+
+use crate::domain::Core;
+use crate::http::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub metrics: Metrics,
+}

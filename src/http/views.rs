@@ -1,0 +1,101 @@
+//! The JSON shapes of API.md that several routes share.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::model::{Page, PendingUser, Service, User};
+use crate::http::time::{rfc3339, rfc3339_opt};
+
+/// A page of a list; pass `next_cursor` back as `?cursor=` for the next one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paginated<T: ToSchema> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> Paginated<T> {
+    pub fn from_page<D>(page: Page<D>, view: impl Fn(D) -> T) -> Self {
+        Self {
+            items: page.items.into_iter().map(view).collect(),
+            next_cursor: page.next_cursor.map(|c| c.encode()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingUserView {
+    pub user_id: String,
+    pub email: String,
+    pub username: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    #[schema(example = "2026-11-25T14:00:00Z")]
+    pub registered_at: String,
+}
+
+impl From<PendingUser> for PendingUserView {
+    fn from(u: PendingUser) -> Self {
+        Self {
+            user_id: u.user_id.to_string(),
+            email: u.email,
+            username: u.username,
+            full_name: u.full_name,
+            phone: u.phone,
+            registered_at: rfc3339(u.registered_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub user_id: String,
+    pub email: String,
+    pub username: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    /// `active` or `inactive`.
+    #[schema(example = "active")]
+    pub status: &'static str,
+    pub approved_at: String,
+    pub last_login: Option<String>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            status: u.status().as_str(),
+            user_id: u.user_id.to_string(),
+            email: u.email,
+            username: u.username,
+            full_name: u.full_name,
+            phone: u.phone,
+            approved_at: rfc3339(u.approved_at),
+            last_login: rfc3339_opt(u.last_login),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceView {
+    pub service_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    /// `active` or `inactive`.
+    #[schema(example = "active")]
+    pub status: &'static str,
+    pub created_at: String,
+}
+
+impl From<Service> for ServiceView {
+    fn from(s: Service) -> Self {
+        Self {
+            status: if s.is_active { "active" } else { "inactive" },
+            service_id: s.service_id.to_string(),
+            name: s.name,
+            description: s.description,
+            url: s.url,
+            created_at: rfc3339(s.created_at),
+        }
+    }
+}

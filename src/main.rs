@@ -1,0 +1,42 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use central_auth::clock::SystemClock;
+use central_auth::config::{Cli, Command};
+use central_auth::{cli, config, startup, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; settings then come from the environment.
+    let _ = dotenvy::from_path(config::dotenv_path());
+    let args = Cli::parse();
+    telemetry::init(args.log.log_format);
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Cli) -> anyhow::Result<()> {
+    match &args.command {
+        None | Some(Command::Serve) => {
+            let app =
+                startup::Application::build(&args.database, &args.serve, Arc::new(SystemClock))
+                    .await?;
+            let addr = app.local_addr()?;
+            tracing::info!(
+                "Central Auth listening on http://{addr} — API docs at http://{addr}/docs"
+            );
+            app.run(startup::shutdown_signal()).await
+        }
+        Some(Command::InitDb) => cli::init_db(&args).await,
+        Some(Command::CreateAdmin(admin)) => cli::create_admin(&args, admin).await,
+        Some(Command::SeedServices) => cli::seed_services(&args).await,
+        Some(Command::Setup) => cli::setup(&args).await,
+    }
+}

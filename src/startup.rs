@@ -1,0 +1,183 @@
+//! Putting the server together: open and migrate the database, make what a
+//! first start needs (admin, schedule, signing key), bind, and serve until
+//! asked to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::{DatabaseArgs, InitialHours, ServeArgs};
+use crate::domain::admins::FirstAdmin;
+use crate::domain::password::PasswordHasher;
+use crate::domain::schedule::{Schedule, ScheduleInput};
+use crate::domain::secret::Password;
+use crate::domain::{Core, CoreSettings};
+use crate::http;
+use crate::http::metrics::Metrics;
+use crate::http::state::AppState;
+use crate::storage::{Database, PoolSettings};
+
+/// Opens the database named by the settings and applies the migrations.
+pub async fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
+    let settings = PoolSettings {
+        max_connections: args.database_max_connections.max(1),
+        acquire_timeout: Duration::from_secs(args.database_acquire_timeout_secs.max(1)),
+    };
+    let db = Database::connect(&args.database_url, &settings).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// The domain core over an open database.
+pub async fn core(db: Database, clock: Arc<dyn Clock>, serve: &ServeArgs) -> anyhow::Result<Core> {
+    let hasher = PasswordHasher::new().await?;
+    let settings = CoreSettings {
+        admin_token_ttl: SignedDuration::from_secs(i64::from(serve.admin_token_ttl_secs.max(60))),
+    };
+    Ok(Core::new(db, clock, hasher, settings))
+}
+
+fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
+    let input = ScheduleInput {
+        enabled: hours.operating_hours_enabled,
+        timezone: hours.timezone.clone(),
+        opening_time: hours.opening_time.clone(),
+        closing_time: hours.closing_time.clone(),
+        days: hours
+            .operating_days
+            .split(',')
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty())
+            .collect(),
+    };
+    let schedule = Schedule::parse(&input).map_err(|errors| {
+        let list: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        anyhow::anyhow!("invalid operating hours settings: {}", list.join("; "))
+    })?;
+    Ok(schedule.to_input())
+}
+
+/// What every start makes sure of: the schedule row, the signing key and,
+/// on an empty database, the first admin.
+pub async fn prepare(core: &Core, serve: &ServeArgs) -> anyhow::Result<()> {
+    let schedule = initial_schedule(&serve.hours)?;
+    core.db().seed_schedule(&schedule, core.now()).await?;
+    let key = core.ensure_signing_key().await?;
+    tracing::debug!(kid = %key.kid, "session signing key ready");
+    let password = match &serve.admin_password {
+        Some(raw) => Some(
+            Password::parse_field("ADMIN_PASSWORD", raw.clone())
+                .map_err(|e| anyhow::anyhow!("{} {}", e.field, e.message))?,
+        ),
+        None => None,
+    };
+    match core
+        .ensure_first_admin(password, serve.admin_email.as_deref())
+        .await?
+    {
+        FirstAdmin::AlreadyThere => {}
+        FirstAdmin::Created {
+            username,
+            generated_password: Some(password),
+        } => {
+            // Printed once, on purpose: the operator has no other way to learn it.
+            tracing::warn!(
+                "first start: created admin '{username}' with password {} \
+                 (shown only now; change it with `central-auth create-admin --username {username}`)",
+                password.expose()
+            );
+        }
+        FirstAdmin::Created { username, .. } => {
+            tracing::info!("first start: created admin '{username}' with ADMIN_PASSWORD");
+        }
+    }
+    Ok(())
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database, prepares it and binds `serve.bind` (port 0 picks a
+    /// free port, as the tests do).
+    pub async fn build(
+        database: &DatabaseArgs,
+        serve: &ServeArgs,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let db = open_database(database).await?;
+        let core = core(db, clock, serve).await?;
+        prepare(&core, serve).await?;
+        let listener = TcpListener::bind(serve.bind).await?;
+        let state = AppState {
+            core,
+            metrics: Metrics::new(),
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let metrics = self.state.metrics.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.upkeep();
+            }
+        });
+        let db = self.state.core.db().clone();
+        let app = http::app(self.state);
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        upkeep.abort();
+        db.close().await;
+        served?;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

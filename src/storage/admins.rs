@@ -1,0 +1,146 @@
+//! Administrators and their bearer tokens.
+
+use jiff::Timestamp;
+
+use super::{Database, StorageError, is_unique_violation, to_millis};
+use crate::domain::model::Admin;
+use crate::domain::password::PasswordHash;
+use crate::domain::secret::TokenHash;
+use crate::domain::types::AdminId;
+
+impl Database {
+    pub async fn count_admins(&self) -> Result<i64, StorageError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM admins")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Creates an admin; `Ok(None)` when the username is taken.
+    pub async fn insert_admin(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        password_hash: &PasswordHash,
+        now: Timestamp,
+    ) -> Result<Option<Admin>, StorageError> {
+        let admin_id = AdminId::generate();
+        let inserted = sqlx::query(
+            "INSERT INTO admins (admin_id, username, username_lower, email, password_hash, \
+             is_active, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6)",
+        )
+        .bind(admin_id.as_str())
+        .bind(username)
+        .bind(username.to_lowercase())
+        .bind(email)
+        .bind(password_hash.as_str())
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(Some(Admin {
+                admin_id,
+                username: username.to_owned(),
+                email: email.map(str::to_owned),
+            })),
+            Err(err) if is_unique_violation(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Sets a new password for an existing admin (by username).
+    pub async fn set_admin_password(
+        &self,
+        username: &str,
+        password_hash: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query("UPDATE admins SET password_hash = $2 WHERE username_lower = $1")
+            .bind(username.to_lowercase())
+            .bind(password_hash.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn find_admin_credentials(
+        &self,
+        username: &str,
+    ) -> Result<Option<(Admin, PasswordHash)>, StorageError> {
+        let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT admin_id, username, email, password_hash FROM admins \
+             WHERE username_lower = $1 AND is_active = 1",
+        )
+        .bind(username.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, username, email, hash)| {
+            (
+                Admin {
+                    admin_id: AdminId::from_stored(id),
+                    username,
+                    email,
+                },
+                PasswordHash::from_stored(hash),
+            )
+        }))
+    }
+
+    /// Emails of every active admin that has one.
+    pub async fn admin_emails(&self) -> Result<Vec<String>, StorageError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT email FROM admins WHERE is_active = 1 AND email IS NOT NULL ORDER BY username_lower",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(e,)| e).collect())
+    }
+
+    pub async fn insert_admin_session(
+        &self,
+        token_hash: &TokenHash,
+        admin_id: &AdminId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // Sweep expired tokens while we are writing anyway.
+        sqlx::query("DELETE FROM admin_sessions WHERE expires_at <= $1")
+            .bind(to_millis(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO admin_sessions (token_hash, admin_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash.as_str())
+        .bind(admin_id.as_str())
+        .bind(to_millis(now))
+        .bind(to_millis(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The admin behind a bearer token that is still valid at `now`.
+    pub async fn find_admin_by_token(
+        &self,
+        token_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<Admin>, StorageError> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT a.admin_id, a.username, a.email FROM admin_sessions s \
+             JOIN admins a ON a.admin_id = s.admin_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.is_active = 1",
+        )
+        .bind(token_hash.as_str())
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, username, email)| Admin {
+            admin_id: AdminId::from_stored(id),
+            username,
+            email,
+        }))
+    }
+}

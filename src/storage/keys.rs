@@ -1,0 +1,81 @@
+//! The keys that sign session tokens. Kept in the database so every instance
+//! signs with the same key and a restart never invalidates tokens.
+
+use jiff::Timestamp;
+
+use super::{Database, StorageError, to_millis};
+
+/// A signing key as stored: the private half is base64 PKCS#8 DER.
+#[derive(Clone)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key: String,
+    pub public_key: String,
+}
+
+impl std::fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("private_key", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Database {
+    /// Stores `candidate` as the current key unless one exists already, and
+    /// returns whichever is current. Two instances starting at once agree: the
+    /// UNIQUE `slot` lets only one insert win.
+    pub async fn current_signing_key_or_insert(
+        &self,
+        candidate: &StoredSigningKey,
+        now: Timestamp,
+    ) -> Result<StoredSigningKey, StorageError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, slot, algorithm, private_key, public_key, created_at) \
+             VALUES ($1, 'current', $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&candidate.kid)
+        .bind(&candidate.algorithm)
+        .bind(&candidate.private_key)
+        .bind(&candidate.public_key)
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        let (kid, algorithm, private_key, public_key): (String, String, String, String) =
+            sqlx::query_as(
+                "SELECT kid, algorithm, private_key, public_key FROM signing_keys WHERE slot = 'current'",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(StoredSigningKey {
+            kid,
+            algorithm,
+            private_key,
+            public_key,
+        })
+    }
+
+    /// Every key whose tokens may still be presented (current and retired),
+    /// for the JWKS document.
+    pub async fn all_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StorageError> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT kid, algorithm, private_key, public_key FROM signing_keys ORDER BY created_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(kid, algorithm, private_key, public_key)| StoredSigningKey {
+                    kid,
+                    algorithm,
+                    private_key,
+                    public_key,
+                },
+            )
+            .collect())
+    }
+}

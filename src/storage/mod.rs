@@ -1,0 +1,199 @@
+//! The only place with SQL. One `Database` speaks to SQLite or PostgreSQL
+//! through sqlx's `Any` driver: the statements are written once in the SQL
+//! both understand (`$1` parameters, `RETURNING`, `ON CONFLICT`), and only the
+//! migrations differ per dialect. Columns are INTEGER/TEXT only (timestamps as
+//! Unix milliseconds), which `Any` decodes the same on both.
+//!
+//! Every transaction that writes starts with a write, so SQLite takes its write
+//! lock up front (waiting out `busy_timeout`) instead of failing to upgrade a
+//! read lock under concurrency.
+
+mod admins;
+mod keys;
+mod schedule;
+pub mod services;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use keys::StoredSigningKey;
+pub use users::{ApprovalOutcome, RegistrationOutcome, StatusChange};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    #[error("database error: {0}")]
+    Query(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StorageError::Unavailable(err)
+            }
+            other => StorageError::Query(other),
+        }
+    }
+}
+
+/// Whether an error is a UNIQUE violation: the database's word that a
+/// name is taken, even when two requests raced past an earlier check.
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Pool settings that come from configuration.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the pool. For SQLite the file and its folder are created on first
+    /// use and the connection is put in WAL mode.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StorageError> {
+        install_default_drivers();
+        let (backend, url) = prepare_url(url)?;
+        let options = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout);
+        let options = match backend {
+            Backend::Sqlite => options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect(&url).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the versioned migrations of this backend's dialect. sqlx takes
+    /// a lock first, so instances starting together do not race.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// A round trip to the database, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Splits the backend off the URL and, for SQLite, makes sure the folder
+/// exists and the file may be created.
+fn prepare_url(url: &str) -> Result<(Backend, String), StorageError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(StorageError::UnsupportedUrl);
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let parent = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|_| path != ":memory:") {
+        std::fs::create_dir_all(parent).map_err(|source| StorageError::Folder {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    let query = if query.split('&').any(|kv| kv.starts_with("mode=")) {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok((Backend::Sqlite, format!("sqlite://{path}?{query}")))
+}
+
+/// Timestamps are stored as Unix milliseconds.
+fn to_millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn from_millis(ms: i64) -> Result<Timestamp, StorageError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+fn from_millis_opt(ms: Option<i64>) -> Result<Option<Timestamp>, StorageError> {
+    ms.map(from_millis).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let (b, url) = prepare_url("sqlite://target/test-prepare/x.db").unwrap();
+        assert_eq!(b, Backend::Sqlite);
+        assert_eq!(url, "sqlite://target/test-prepare/x.db?mode=rwc");
+        let (_, url) = prepare_url("sqlite:x.db?mode=ro").unwrap();
+        assert_eq!(url, "sqlite://x.db?mode=ro");
+        let (b, _) = prepare_url("postgres://u@localhost/db").unwrap();
+        assert_eq!(b, Backend::Postgres);
+        assert!(prepare_url("mysql://x").is_err());
+    }
+}

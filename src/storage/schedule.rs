@@ -1,0 +1,81 @@
+//! The operating-hours row (`system_schedule`, id = 1).
+
+use jiff::Timestamp;
+
+use super::{Database, StorageError, to_millis};
+use crate::domain::schedule::ScheduleInput;
+use crate::domain::types::AdminId;
+
+type ScheduleRow = (i64, String, String, String, String);
+
+fn to_input((enabled, timezone, opening_time, closing_time, days): ScheduleRow) -> ScheduleInput {
+    ScheduleInput {
+        enabled: enabled != 0,
+        timezone,
+        opening_time,
+        closing_time,
+        days: days
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+impl Database {
+    /// Writes the schedule from configuration on first start only: once an
+    /// admin has changed it, the database is the truth.
+    pub async fn seed_schedule(
+        &self,
+        initial: &ScheduleInput,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO system_schedule (id, enabled, timezone, opening_time, closing_time, days, updated_at) \
+             VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(i64::from(initial.enabled))
+        .bind(&initial.timezone)
+        .bind(&initial.opening_time)
+        .bind(&initial.closing_time)
+        .bind(initial.days.join(","))
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn load_schedule(&self) -> Result<Option<ScheduleInput>, StorageError> {
+        let row: Option<ScheduleRow> = sqlx::query_as(
+            "SELECT enabled, timezone, opening_time, closing_time, days FROM system_schedule WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(to_input))
+    }
+
+    pub async fn save_schedule(
+        &self,
+        schedule: &ScheduleInput,
+        admin: &AdminId,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO system_schedule (id, enabled, timezone, opening_time, closing_time, days, updated_at, updated_by) \
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+             enabled = excluded.enabled, timezone = excluded.timezone, opening_time = excluded.opening_time, \
+             closing_time = excluded.closing_time, days = excluded.days, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(i64::from(schedule.enabled))
+        .bind(&schedule.timezone)
+        .bind(&schedule.opening_time)
+        .bind(&schedule.closing_time)
+        .bind(schedule.days.join(","))
+        .bind(to_millis(now))
+        .bind(admin.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! Relying services and their API keys (stored as hashes).
+
+use jiff::Timestamp;
+use sqlx::FromRow;
+
+use super::users::end_live_sessions;
+use super::{Database, StorageError, from_millis, is_unique_violation, to_millis};
+use crate::domain::model::{Cursor, Page, PageRequest, Service};
+use crate::domain::secret::TokenHash;
+use crate::domain::types::ServiceId;
+
+pub struct NewService<'a> {
+    pub service_id: &'a ServiceId,
+    pub name: &'a str,
+    pub name_lower: &'a str,
+    pub description: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub api_key_hash: &'a TokenHash,
+    pub created_at: Timestamp,
+}
+
+#[derive(FromRow)]
+struct ServiceRow {
+    service_id: String,
+    name: String,
+    description: Option<String>,
+    url: Option<String>,
+    is_active: i64,
+    created_at: i64,
+}
+
+impl TryFrom<ServiceRow> for Service {
+    type Error = StorageError;
+    fn try_from(r: ServiceRow) -> Result<Self, StorageError> {
+        Ok(Service {
+            service_id: ServiceId::from_stored(r.service_id),
+            name: r.name,
+            description: r.description,
+            url: r.url,
+            is_active: r.is_active != 0,
+            created_at: from_millis(r.created_at)?,
+        })
+    }
+}
+
+const SERVICE_COLUMNS: &str = "service_id, name, description, url, is_active, created_at";
+
+impl Database {
+    /// Registers a service; `Ok(None)` when the name is taken.
+    pub async fn insert_service(
+        &self,
+        s: &NewService<'_>,
+    ) -> Result<Option<Service>, StorageError> {
+        let sql = format!(
+            "INSERT INTO registered_services (service_id, name, name_lower, description, url, \
+             api_key_hash, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7) \
+             RETURNING {SERVICE_COLUMNS}"
+        );
+        let row = sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql))
+            .bind(s.service_id.as_str())
+            .bind(s.name)
+            .bind(s.name_lower)
+            .bind(s.description)
+            .bind(s.url)
+            .bind(s.api_key_hash.as_str())
+            .bind(to_millis(s.created_at))
+            .fetch_one(&self.pool)
+            .await;
+        match row {
+            Ok(row) => Ok(Some(row.try_into()?)),
+            Err(err) if is_unique_violation(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub async fn find_service(&self, id: &ServiceId) -> Result<Option<Service>, StorageError> {
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM registered_services WHERE service_id = $1");
+        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Service::try_from).transpose()
+    }
+
+    pub async fn find_service_by_name(
+        &self,
+        name_lower: &str,
+    ) -> Result<Option<Service>, StorageError> {
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM registered_services WHERE name_lower = $1");
+        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(name_lower)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Service::try_from).transpose()
+    }
+
+    /// A service with the hash of its current API key, for authenticating it.
+    pub async fn find_service_with_key(
+        &self,
+        id: &ServiceId,
+    ) -> Result<Option<(Service, TokenHash)>, StorageError> {
+        let sql = format!(
+            "SELECT {SERVICE_COLUMNS}, api_key_hash FROM registered_services WHERE service_id = $1"
+        );
+        let row: Option<sqlx::any::AnyRow> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hash: String = sqlx::Row::try_get(&row, "api_key_hash")?;
+        let service = ServiceRow::from_row(&row)?.try_into()?;
+        Ok(Some((service, TokenHash::from_stored(hash))))
+    }
+
+    /// Services in the order they were registered.
+    pub async fn list_services(&self, page: &PageRequest) -> Result<Page<Service>, StorageError> {
+        let (after_key, after_id) = match &page.after {
+            Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MIN), c.id.clone()),
+            None => (i64::MIN, String::new()),
+        };
+        let sql = format!(
+            "SELECT {SERVICE_COLUMNS} FROM registered_services \
+             WHERE (created_at > $1 OR (created_at = $1 AND service_id > $2)) \
+             ORDER BY created_at, service_id LIMIT $3"
+        );
+        let rows: Vec<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after_key)
+            .bind(after_id)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(Service::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.page(items, |s| Cursor {
+            key: s.created_at.as_millisecond().to_string(),
+            id: s.service_id.to_string(),
+        }))
+    }
+
+    /// Deactivates a service and ends its live sessions for good.
+    pub async fn deactivate_service(
+        &self,
+        id: &ServiceId,
+        now: Timestamp,
+    ) -> Result<Option<Service>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "UPDATE registered_services SET is_active = 0, \
+             deactivated_at = CASE WHEN is_active = 1 THEN $2 ELSE deactivated_at END \
+             WHERE service_id = $1 RETURNING {SERVICE_COLUMNS}"
+        );
+        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .bind(to_millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        end_live_sessions(&mut tx, "service_id", id.as_str(), "service_inactive", now).await?;
+        tx.commit().await?;
+        Ok(Some(row.try_into()?))
+    }
+
+    pub async fn activate_service(&self, id: &ServiceId) -> Result<Option<Service>, StorageError> {
+        let sql = format!(
+            "UPDATE registered_services SET is_active = 1, deactivated_at = NULL \
+             WHERE service_id = $1 RETURNING {SERVICE_COLUMNS}"
+        );
+        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Service::try_from).transpose()
+    }
+
+    /// Swaps in a new key hash; the old key fails from this statement on.
+    pub async fn rotate_service_key(
+        &self,
+        id: &ServiceId,
+        api_key_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE registered_services SET api_key_hash = $2, key_rotated_at = $3 WHERE service_id = $1",
+        )
+        .bind(id.as_str())
+        .bind(api_key_hash.as_str())
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,515 @@
+//! People: registrations, the approval move, accounts and their auth keys.
+
+use jiff::Timestamp;
+use sqlx::FromRow;
+
+use super::{Database, StorageError, from_millis, from_millis_opt, is_unique_violation, to_millis};
+use crate::domain::model::{AccountStatus, Cursor, Page, PageRequest, PendingUser, User};
+use crate::domain::password::PasswordHash;
+use crate::domain::secret::TokenHash;
+use crate::domain::types::{AdminId, UserId};
+
+/// A validated registration, ready to store.
+pub struct NewRegistration<'a> {
+    pub user_id: &'a UserId,
+    pub email: &'a str,
+    pub email_lower: &'a str,
+    pub username: &'a str,
+    pub password_hash: &'a PasswordHash,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub registered_at: Timestamp,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RegistrationOutcome {
+    Created,
+    EmailTaken,
+    UsernameTaken,
+}
+
+#[derive(Debug)]
+pub enum ApprovalOutcome<T> {
+    Done(T),
+    NotFound,
+    NotPending,
+}
+
+/// The result of activating or deactivating a user.
+#[derive(Debug)]
+pub enum StatusChange {
+    Changed(User),
+    NotFound,
+}
+
+#[derive(FromRow)]
+struct PendingRow {
+    user_id: String,
+    email: String,
+    username: String,
+    full_name: String,
+    phone: Option<String>,
+    status: String,
+    registered_at: i64,
+    rejection_reason: Option<String>,
+}
+
+impl TryFrom<PendingRow> for PendingUser {
+    type Error = StorageError;
+    fn try_from(r: PendingRow) -> Result<Self, StorageError> {
+        let status = match r.status.as_str() {
+            "pending" => AccountStatus::Pending,
+            "rejected" => AccountStatus::Rejected,
+            other => return Err(StorageError::Corrupt(format!("pending status {other:?}"))),
+        };
+        Ok(PendingUser {
+            user_id: UserId::from_stored(r.user_id),
+            email: r.email,
+            username: r.username,
+            full_name: r.full_name,
+            phone: r.phone,
+            status,
+            registered_at: from_millis(r.registered_at)?,
+            rejection_reason: r.rejection_reason,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    user_id: String,
+    email: String,
+    username: String,
+    full_name: String,
+    phone: Option<String>,
+    is_active: i64,
+    registered_at: i64,
+    approved_at: i64,
+    last_login: Option<i64>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StorageError;
+    fn try_from(r: UserRow) -> Result<Self, StorageError> {
+        Ok(User {
+            user_id: UserId::from_stored(r.user_id),
+            email: r.email,
+            username: r.username,
+            full_name: r.full_name,
+            phone: r.phone,
+            is_active: r.is_active != 0,
+            registered_at: from_millis(r.registered_at)?,
+            approved_at: from_millis(r.approved_at)?,
+            last_login: from_millis_opt(r.last_login)?,
+        })
+    }
+}
+
+/// What approval carries over from `pending_users` to `active_users`.
+#[derive(FromRow)]
+struct MovingRow {
+    email: String,
+    username: String,
+    password_hash: String,
+    full_name: String,
+    phone: Option<String>,
+    registered_at: i64,
+}
+
+const PENDING_COLUMNS: &str =
+    "user_id, email, username, full_name, phone, status, registered_at, rejection_reason";
+const USER_COLUMNS: &str = "user_id, email, username, full_name, phone, is_active, \
+     registered_at, approved_at, last_login";
+
+/// Where a person stands, with what sign-in needs.
+pub struct AccountCredentials {
+    pub user_id: UserId,
+    pub status: AccountStatus,
+    pub password_hash: PasswordHash,
+}
+
+/// Filters of the admin's user list.
+pub struct UserFilter<'a> {
+    pub status: Option<AccountStatus>,
+    /// Lower-cased search text, matched inside username, email and full name.
+    pub query: Option<&'a str>,
+}
+
+impl Database {
+    /// Which of the two names is already reserved, if any.
+    pub async fn find_taken_name(
+        &self,
+        email_lower: &str,
+        username_lower: &str,
+    ) -> Result<Option<RegistrationOutcome>, StorageError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT email_lower, username_lower FROM account_names \
+             WHERE email_lower = $1 OR username_lower = $2 LIMIT 1",
+        )
+        .bind(email_lower)
+        .bind(username_lower)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(email, _)| {
+            if email == email_lower {
+                RegistrationOutcome::EmailTaken
+            } else {
+                RegistrationOutcome::UsernameTaken
+            }
+        }))
+    }
+
+    /// Reserves the names and queues the registration, in one transaction.
+    pub async fn insert_registration(
+        &self,
+        reg: &NewRegistration<'_>,
+    ) -> Result<RegistrationOutcome, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let reserved = sqlx::query(
+            "INSERT INTO account_names (user_id, email_lower, username_lower) VALUES ($1, $2, $3)",
+        )
+        .bind(reg.user_id.as_str())
+        .bind(reg.email_lower)
+        .bind(reg.username)
+        .execute(&mut *tx)
+        .await;
+        if let Err(err) = reserved {
+            if is_unique_violation(&err) {
+                drop(tx);
+                let taken = self.find_taken_name(reg.email_lower, reg.username).await?;
+                return Ok(taken.unwrap_or(RegistrationOutcome::UsernameTaken));
+            }
+            return Err(err.into());
+        }
+        sqlx::query(
+            "INSERT INTO pending_users (user_id, email, username, password_hash, full_name, phone, \
+             status, registered_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
+        )
+        .bind(reg.user_id.as_str())
+        .bind(reg.email)
+        .bind(reg.username)
+        .bind(reg.password_hash.as_str())
+        .bind(reg.full_name)
+        .bind(reg.phone)
+        .bind(to_millis(reg.registered_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RegistrationOutcome::Created)
+    }
+
+    /// The pending queue, oldest first.
+    pub async fn list_pending(
+        &self,
+        page: &PageRequest,
+    ) -> Result<Page<PendingUser>, StorageError> {
+        let (after_key, after_id) = match &page.after {
+            Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MIN), c.id.clone()),
+            None => (i64::MIN, String::new()),
+        };
+        let sql = format!(
+            "SELECT {PENDING_COLUMNS} FROM pending_users WHERE status = 'pending' \
+             AND (registered_at > $1 OR (registered_at = $1 AND user_id > $2)) \
+             ORDER BY registered_at, user_id LIMIT $3"
+        );
+        let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after_key)
+            .bind(after_id)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(PendingUser::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.page(items, |u| Cursor {
+            key: u.registered_at.as_millisecond().to_string(),
+            id: u.user_id.to_string(),
+        }))
+    }
+
+    /// Moves a pending registration to `active_users`, keeping its id, and
+    /// stores the hash of its first auth key. One transaction; of concurrent
+    /// approvals exactly one finds the row still pending.
+    pub async fn approve_registration(
+        &self,
+        user_id: &UserId,
+        auth_key_hash: &TokenHash,
+        admin: &AdminId,
+        now: Timestamp,
+    ) -> Result<ApprovalOutcome<User>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // Write first: this DELETE takes the row (and on SQLite the write lock)
+        // before anything is read.
+        let taken: Option<MovingRow> = sqlx::query_as(
+            "DELETE FROM pending_users WHERE user_id = $1 AND status = 'pending' \
+             RETURNING email, username, password_hash, full_name, phone, registered_at",
+        )
+        .bind(user_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(moving) = taken else {
+            drop(tx);
+            return self.why_not_pending(user_id).await;
+        };
+        let sql = format!(
+            "INSERT INTO active_users (user_id, email, username, password_hash, full_name, phone, \
+             auth_key_hash, auth_key_issued_at, is_active, registered_at, approved_at, approved_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $8, $10) RETURNING {USER_COLUMNS}"
+        );
+        let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
+            .bind(moving.email)
+            .bind(moving.username)
+            .bind(moving.password_hash)
+            .bind(moving.full_name)
+            .bind(moving.phone)
+            .bind(auth_key_hash.as_str())
+            .bind(to_millis(now))
+            .bind(moving.registered_at)
+            .bind(admin.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ApprovalOutcome::Done(row.try_into()?))
+    }
+
+    /// Marks a pending registration rejected; its names stay reserved.
+    pub async fn reject_registration(
+        &self,
+        user_id: &UserId,
+        reason: Option<&str>,
+        admin: &AdminId,
+        now: Timestamp,
+    ) -> Result<ApprovalOutcome<PendingUser>, StorageError> {
+        let sql = format!(
+            "UPDATE pending_users SET status = 'rejected', rejected_at = $2, rejected_by = $3, \
+             rejection_reason = $4 WHERE user_id = $1 AND status = 'pending' \
+             RETURNING {PENDING_COLUMNS}"
+        );
+        let row: Option<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
+            .bind(to_millis(now))
+            .bind(admin.as_str())
+            .bind(reason)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(ApprovalOutcome::Done(row.try_into()?)),
+            None => self.why_not_pending(user_id).await,
+        }
+    }
+
+    async fn why_not_pending<T>(
+        &self,
+        user_id: &UserId,
+    ) -> Result<ApprovalOutcome<T>, StorageError> {
+        let known: Option<(String,)> =
+            sqlx::query_as("SELECT user_id FROM account_names WHERE user_id = $1")
+                .bind(user_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match known {
+            Some(_) => ApprovalOutcome::NotPending,
+            None => ApprovalOutcome::NotFound,
+        })
+    }
+
+    /// Finds whoever holds this username, wherever they stand, with the
+    /// password hash sign-in needs.
+    pub async fn find_credentials(
+        &self,
+        username_lower: &str,
+    ) -> Result<Option<AccountCredentials>, StorageError> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT user_id, password_hash, is_active FROM active_users WHERE username = $1",
+        )
+        .bind(username_lower)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((user_id, hash, is_active)) = row {
+            return Ok(Some(AccountCredentials {
+                user_id: UserId::from_stored(user_id),
+                status: if is_active != 0 {
+                    AccountStatus::Active
+                } else {
+                    AccountStatus::Inactive
+                },
+                password_hash: PasswordHash::from_stored(hash),
+            }));
+        }
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT user_id, password_hash, status FROM pending_users WHERE username = $1",
+        )
+        .bind(username_lower)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(user_id, hash, status)| AccountCredentials {
+            user_id: UserId::from_stored(user_id),
+            status: if status == "rejected" {
+                AccountStatus::Rejected
+            } else {
+                AccountStatus::Pending
+            },
+            password_hash: PasswordHash::from_stored(hash),
+        }))
+    }
+
+    /// Replaces the user's auth key (enrolling a new device); the old key
+    /// stops working in the same statement.
+    pub async fn replace_auth_key(
+        &self,
+        user_id: &UserId,
+        auth_key_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<User>, StorageError> {
+        let sql = format!(
+            "UPDATE active_users SET auth_key_hash = $2, auth_key_issued_at = $3 \
+             WHERE user_id = $1 AND is_active = 1 RETURNING {USER_COLUMNS}"
+        );
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
+            .bind(auth_key_hash.as_str())
+            .bind(to_millis(now))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn find_user(&self, user_id: &UserId) -> Result<Option<User>, StorageError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM active_users WHERE user_id = $1");
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    /// Approved users by username, filtered by status and a search text.
+    pub async fn list_users(
+        &self,
+        filter: &UserFilter<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<User>, StorageError> {
+        let (after_key, after_id) = match &page.after {
+            Some(c) => (c.key.clone(), c.id.clone()),
+            None => (String::new(), String::new()),
+        };
+        let active = match filter.status {
+            Some(AccountStatus::Active) => Some(1_i64),
+            Some(AccountStatus::Inactive) => Some(0),
+            _ => None,
+        };
+        let pattern = filter.query.map(|q| format!("%{}%", escape_like(q)));
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM active_users \
+             WHERE (username > $1 OR (username = $1 AND user_id > $2)) \
+             AND ($3 IS NULL OR is_active = $3) \
+             AND ($4 IS NULL OR lower(username) LIKE $4 ESCAPE '\\' \
+                  OR lower(email) LIKE $4 ESCAPE '\\' OR lower(full_name) LIKE $4 ESCAPE '\\') \
+             ORDER BY username, user_id LIMIT $5"
+        );
+        let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after_key)
+            .bind(after_id)
+            .bind(active)
+            .bind(pattern)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(User::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.page(items, |u| Cursor {
+            key: u.username.clone(),
+            id: u.user_id.to_string(),
+        }))
+    }
+
+    /// Deactivates a user and, in the same transaction, ends every live
+    /// session of theirs for good.
+    pub async fn deactivate_user(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<StatusChange, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "UPDATE active_users SET is_active = 0, \
+             deactivated_at = CASE WHEN is_active = 1 THEN $2 ELSE deactivated_at END \
+             WHERE user_id = $1 RETURNING {USER_COLUMNS}"
+        );
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
+            .bind(to_millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(StatusChange::NotFound);
+        };
+        end_live_sessions(&mut tx, "user_id", user_id.as_str(), "user_inactive", now).await?;
+        tx.commit().await?;
+        Ok(StatusChange::Changed(row.try_into()?))
+    }
+
+    /// Activates a user again; sessions ended by the deactivation stay ended.
+    pub async fn activate_user(&self, user_id: &UserId) -> Result<StatusChange, StorageError> {
+        let sql = format!(
+            "UPDATE active_users SET is_active = 1, deactivated_at = NULL \
+             WHERE user_id = $1 RETURNING {USER_COLUMNS}"
+        );
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => StatusChange::Changed(row.try_into()?),
+            None => StatusChange::NotFound,
+        })
+    }
+}
+
+/// Ends the live sessions whose `owner_column` is `owner`, and closes their
+/// login_history rows with the same reason.
+pub(super) async fn end_live_sessions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    owner_column: &'static str,
+    owner: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    let history = format!(
+        "UPDATE login_history SET logout_at = $2, ended_reason = $3 WHERE session_id IN \
+         (SELECT session_id FROM user_sessions WHERE {owner_column} = $1 AND ended_at IS NULL)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(history))
+        .bind(owner)
+        .bind(to_millis(now))
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    let sessions = format!(
+        "UPDATE user_sessions SET ended_at = $2, ended_reason = $3 \
+         WHERE {owner_column} = $1 AND ended_at IS NULL"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sessions))
+        .bind(owner)
+        .bind(to_millis(now))
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Escapes LIKE's wildcards so a search for `50%` means the text.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
