@@ -1,0 +1,16 @@
+//! Black-box tests: each starts the real server on a free port with a fresh
+//! database and speaks HTTP to it, as a client of API.md would. One test
+//! binary, because linking dominates build time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin;
+mod concurrency;
+mod errors;
+mod harness;
+mod mobile;
+mod operations;
+mod registration;
+mod schedule;
+mod services;
+mod users;
