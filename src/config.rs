@@ -118,6 +118,26 @@ pub struct ServeArgs {
         global = true
     )]
     pub admin_token_ttl_secs: u32,
+    /// A session ends this many seconds after its last validation.
+    #[arg(
+        long,
+        env = "SESSION_IDLE_TIMEOUT_SECS",
+        default_value_t = 1800,
+        global = true
+    )]
+    pub session_idle_timeout_secs: u32,
+    /// …and this many seconds after login at the latest.
+    #[arg(
+        long,
+        env = "SESSION_MAX_LIFETIME",
+        default_value_t = 43200,
+        global = true
+    )]
+    pub session_max_lifetime: u32,
+    /// Take the client's address from `X-Forwarded-For` (set this only behind
+    /// a reverse proxy or load balancer that sets the header).
+    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_proxy_headers: bool,
     #[command(flatten)]
     pub hours: InitialHours,
 }

@@ -16,6 +16,7 @@ use crate::domain::admins::FirstAdmin;
 use crate::domain::password::PasswordHasher;
 use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::domain::secret::Password;
+use crate::domain::signing;
 use crate::domain::{Core, CoreSettings};
 use crate::http;
 use crate::http::metrics::Metrics;
@@ -33,13 +34,17 @@ pub async fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-/// The domain core over an open database.
+/// The domain core over an open database: the signing key is loaded (or
+/// made, on first start) here.
 pub async fn core(db: Database, clock: Arc<dyn Clock>, serve: &ServeArgs) -> anyhow::Result<Core> {
     let hasher = PasswordHasher::new().await?;
-    let settings = CoreSettings {
-        admin_token_ttl: SignedDuration::from_secs(i64::from(serve.admin_token_ttl_secs.max(60))),
-    };
-    Ok(Core::new(db, clock, hasher, settings))
+    let secs = |s: u32| SignedDuration::from_secs(i64::from(s.max(60)));
+    let mut settings = CoreSettings::new(serve.public_url());
+    settings.admin_token_ttl = secs(serve.admin_token_ttl_secs);
+    settings.session_idle_timeout = secs(serve.session_idle_timeout_secs);
+    settings.session_max_lifetime = secs(serve.session_max_lifetime);
+    let signer = signing::load_signer(&db, serve.public_url(), clock.now()).await?;
+    Ok(Core::new(db, clock, hasher, settings, signer))
 }
 
 fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
@@ -70,8 +75,6 @@ fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
 pub async fn prepare(core: &Core, serve: &ServeArgs) -> anyhow::Result<()> {
     let schedule = initial_schedule(&serve.hours)?;
     core.db().seed_schedule(&schedule, core.now()).await?;
-    let key = core.ensure_signing_key().await?;
-    tracing::debug!(kid = %key.kid, "session signing key ready");
     let password = match &serve.admin_password {
         Some(raw) => Some(
             Password::parse_field("ADMIN_PASSWORD", raw.clone())
@@ -123,6 +126,7 @@ impl Application {
         let state = AppState {
             core,
             metrics: Metrics::new(),
+            trust_proxy_headers: serve.trust_proxy_headers,
         };
         Ok(Self { listener, state })
     }

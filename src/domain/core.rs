@@ -8,19 +8,42 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::clock::Clock;
 use crate::domain::password::PasswordHasher;
+use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
 
 /// The settings the domain rules depend on.
 #[derive(Debug, Clone)]
 pub struct CoreSettings {
+    /// Where people and services reach this server: QR links and the JWT issuer.
+    pub public_url: String,
     /// How long an admin bearer token lives.
     pub admin_token_ttl: SignedDuration,
+    /// How long a QR code can be scanned.
+    pub qr_ttl: SignedDuration,
+    /// How long a PIN can be verified after the scan.
+    pub pin_ttl: SignedDuration,
+    /// Wrong PINs allowed per QR code before it locks for good.
+    pub max_pin_attempts: i64,
+    /// A session ends this long after its last validation…
+    pub session_idle_timeout: SignedDuration,
+    /// …and this long after login at the latest.
+    pub session_max_lifetime: SignedDuration,
+    /// Validation writes the renewed expiry only when it moves by more than
+    /// this, so the most frequent call rarely writes.
+    pub session_renew_step: SignedDuration,
 }
 
-impl Default for CoreSettings {
-    fn default() -> Self {
+impl CoreSettings {
+    pub fn new(public_url: String) -> Self {
         Self {
+            public_url,
             admin_token_ttl: SignedDuration::from_hours(1),
+            qr_ttl: SignedDuration::from_secs(120),
+            pin_ttl: SignedDuration::from_secs(300),
+            max_pin_attempts: 5,
+            session_idle_timeout: SignedDuration::from_mins(30),
+            session_max_lifetime: SignedDuration::from_hours(12),
+            session_renew_step: SignedDuration::from_secs(60),
         }
     }
 }
@@ -31,6 +54,7 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: PasswordHasher,
     pub(crate) settings: Arc<CoreSettings>,
+    pub(crate) signer: Arc<SessionSigner>,
 }
 
 impl Core {
@@ -39,13 +63,23 @@ impl Core {
         clock: Arc<dyn Clock>,
         hasher: PasswordHasher,
         settings: CoreSettings,
+        signer: SessionSigner,
     ) -> Self {
         Self {
             db,
             clock,
             hasher,
             settings: Arc::new(settings),
+            signer: Arc::new(signer),
         }
+    }
+
+    pub fn signer(&self) -> &SessionSigner {
+        &self.signer
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
     }
 
     pub fn now(&self) -> Timestamp {

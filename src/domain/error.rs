@@ -55,6 +55,34 @@ pub enum DomainError {
         /// Whole seconds until `opens_at`, for `Retry-After`.
         retry_after: Option<i64>,
     },
+    #[error("no QR code with that token")]
+    QrNotFound,
+    #[error("the QR code has expired")]
+    QrExpired,
+    #[error("the PIN has expired")]
+    PinExpired,
+    #[error("the QR code has already been scanned")]
+    QrAlreadyScanned,
+    #[error("the QR code has not been scanned yet")]
+    QrNotScanned,
+    #[error("the QR code has already been used")]
+    QrAlreadyUsed,
+    #[error("the person denied this login")]
+    QrDenied,
+    #[error("too many wrong PINs: this QR code is locked")]
+    TooManyAttempts,
+    #[error("unknown or revoked auth_key")]
+    InvalidAuthKey,
+    #[error("the service is deactivated")]
+    ServiceInactive,
+    #[error("the QR code belongs to another service")]
+    WrongService,
+    #[error("the QR code was scanned by another person")]
+    WrongUser,
+    #[error("wrong PIN ({attempts_remaining} attempts remaining)")]
+    InvalidPin { attempts_remaining: i64 },
+    #[error("the session token is malformed or not signed by this server")]
+    InvalidToken,
     #[error("the database is unavailable")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -62,6 +90,43 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// The stable, machine-readable code: the `code` of the problem document
+    /// and the `outcome` of a failed attempt in the audit trail.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::EmailTaken => "email_taken",
+            Self::UsernameTaken => "username_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Unauthorized => "unauthorized",
+            Self::UserNotFound => "user_not_found",
+            Self::NotPending => "not_pending",
+            Self::UserPending => "user_pending",
+            Self::UserRejected => "user_rejected",
+            Self::UserInactive => "user_inactive",
+            Self::ServiceNameTaken => "service_name_taken",
+            Self::ServiceNotFound => "service_not_found",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::SystemClosed { .. } => "system_closed",
+            Self::QrNotFound => "qr_not_found",
+            Self::QrExpired => "qr_expired",
+            Self::PinExpired => "pin_expired",
+            Self::QrAlreadyScanned => "qr_already_scanned",
+            Self::QrNotScanned => "qr_not_scanned",
+            Self::QrAlreadyUsed => "qr_already_used",
+            Self::QrDenied => "qr_denied",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::InvalidAuthKey => "invalid_auth_key",
+            Self::ServiceInactive => "service_inactive",
+            Self::WrongService => "wrong_service",
+            Self::WrongUser => "wrong_user",
+            Self::InvalidPin { .. } => "invalid_pin",
+            Self::InvalidToken => "invalid_token",
+            Self::Unavailable => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
     pub fn invalid(field: &str, message: &str) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }

@@ -84,6 +84,13 @@ pub struct Service {
     pub created_at: Timestamp,
 }
 
+/// The browser or device on the other end, as far as it is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

@@ -171,6 +171,69 @@ impl AdminToken {
     }
 }
 
+secret_type!(
+    /// The token a QR code carries: 256 bits from the OS RNG.
+    QrToken
+);
+
+impl QrToken {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let bytes = os_random::<32>()?;
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    pub fn from_client(raw: String) -> Self {
+        Self(raw)
+    }
+}
+
+secret_type!(
+    /// A 6-digit PIN, shown on the phone and typed into the service.
+    Pin
+);
+
+impl Pin {
+    /// Uniform over 000000–999999: draws above the largest multiple of a
+    /// million are rejected so no PIN is likelier than another.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        const LIMIT: u32 = 4_294_000_000;
+        loop {
+            let n = u32::from_le_bytes(os_random::<4>()?);
+            if n < LIMIT {
+                return Ok(Self(format!("{:06}", n % 1_000_000)));
+            }
+        }
+    }
+
+    pub fn parse(raw: String) -> Result<Self, FieldError> {
+        if raw.len() == 6 && raw.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(raw))
+        } else {
+            Err(FieldError::new(
+                "pin",
+                "must be the 6 digits shown on the phone",
+            ))
+        }
+    }
+
+    /// The stored form, keyed by the QR token: the database alone (which
+    /// holds only the token's hash) is not enough to brute-force the PIN.
+    pub fn hash_for(&self, qr: &QrToken) -> TokenHash {
+        TokenHash::of(&format!("{}:{}", qr.expose(), self.0))
+    }
+}
+
+secret_type!(
+    /// A session JWT as presented by a service.
+    SessionToken
+);
+
+impl SessionToken {
+    pub fn new(raw: String) -> Self {
+        Self(raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +266,23 @@ mod tests {
         assert!(AdminToken::generate().unwrap().expose().starts_with("caa_"));
         let auth = AuthKey::generate().unwrap();
         assert!(uuid::Uuid::parse_str(auth.expose()).is_ok());
+    }
+
+    #[test]
+    fn pins_are_six_digits_and_hashed_with_their_qr_token() {
+        for _ in 0..200 {
+            let pin = Pin::generate().unwrap();
+            assert_eq!(pin.expose().len(), 6);
+            assert!(pin.expose().bytes().all(|b| b.is_ascii_digit()));
+        }
+        let pin = Pin::parse("012345".into()).unwrap();
+        let a = QrToken::generate().unwrap();
+        let b = QrToken::generate().unwrap();
+        assert!(pin.hash_for(&a).matches(&pin.hash_for(&a)));
+        assert!(!pin.hash_for(&a).matches(&pin.hash_for(&b)));
+        assert!(Pin::parse("12345".into()).is_err());
+        assert!(Pin::parse("12345a".into()).is_err());
+        assert_eq!(QrToken::generate().unwrap().expose().len(), 43);
     }
 
     #[test]

@@ -8,8 +8,11 @@ use ed25519_dalek::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
 
 use crate::domain::secret::os_random;
-use crate::domain::{Core, DomainError};
-use crate::storage::StoredSigningKey;
+use jiff::Timestamp;
+
+use crate::domain::DomainError;
+use crate::domain::session_token::SessionSigner;
+use crate::storage::{Database, StoredSigningKey};
 
 fn internal(e: impl std::fmt::Display) -> DomainError {
     DomainError::Internal(e.to_string())
@@ -17,7 +20,7 @@ fn internal(e: impl std::fmt::Display) -> DomainError {
 
 /// A fresh key pair: private half as base64 PKCS#8 DER, public half as the
 /// base64url `x` of a JWK, `kid` derived from the public key.
-fn generate() -> Result<StoredSigningKey, DomainError> {
+pub(crate) fn generate() -> Result<StoredSigningKey, DomainError> {
     let seed = os_random::<32>().map_err(internal)?;
     let key = SigningKey::from_bytes(&seed);
     let der = key.to_pkcs8_der().map_err(internal)?;
@@ -31,15 +34,16 @@ fn generate() -> Result<StoredSigningKey, DomainError> {
     })
 }
 
-impl Core {
-    /// The current signing key, created if the database has none yet.
-    pub async fn ensure_signing_key(&self) -> Result<StoredSigningKey, DomainError> {
-        let candidate = generate()?;
-        Ok(self
-            .db
-            .current_signing_key_or_insert(&candidate, self.now())
-            .await?)
-    }
+/// The session signer over the database's current key, which is created
+/// (and stored for every other instance) if there is none yet.
+pub async fn load_signer(
+    db: &Database,
+    issuer: String,
+    now: Timestamp,
+) -> Result<SessionSigner, DomainError> {
+    let current = db.current_signing_key_or_insert(&generate()?, now).await?;
+    let all = db.all_signing_keys().await?;
+    SessionSigner::new(issuer, &current, &all)
 }
 
 #[cfg(test)]

@@ -22,6 +22,19 @@ impl Validation {
         }
     }
 
+    /// Takes the field errors of a result that may carry several; any other
+    /// error is passed on.
+    pub fn merge<T>(&mut self, result: Result<T, DomainError>) -> Result<Option<T>, DomainError> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(DomainError::Validation(errors)) => {
+                self.errors.extend(errors);
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// The error to answer with once a value turned out missing.
     pub fn into_error(self) -> DomainError {
         DomainError::Validation(self.errors)

@@ -2,13 +2,15 @@
 //! JSON bodies with field-precise errors, query strings, and admin auth.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::domain::FieldError;
-use crate::domain::model::Admin;
+use crate::domain::model::{Admin, ClientInfo};
 use crate::domain::secret::AdminToken;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
@@ -163,5 +165,41 @@ impl FromRequestParts<AppState> for AdminAuth {
             .authenticate_admin(&AdminToken::from_client(token.to_owned()))
             .await?;
         Ok(AdminAuth(admin))
+    }
+}
+
+/// The caller's address and user agent. The address is the TCP peer's, or
+/// the first `X-Forwarded-For` entry when the server is told it sits behind
+/// a trusted proxy.
+#[derive(Debug, Clone)]
+pub struct Caller(pub ClientInfo);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .trust_proxy_headers
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(1024).collect());
+        Ok(Caller(ClientInfo {
+            ip: forwarded.or(peer).map(|ip| ip.to_canonical().to_string()),
+            user_agent,
+        }))
     }
 }

@@ -43,6 +43,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
     tags(
         (name = "registration", description = "Public registration"),
         (name = "mobile", description = "The authenticator app"),
+        (name = "login", description = "The login flow: QR code, scan, PIN"),
+        (name = "sessions", description = "Session tokens for services"),
         (name = "admin", description = "Administration (admin token)"),
         (name = "services", description = "Relying services (admin token)"),
         (name = "system", description = "Operating hours"),
@@ -77,6 +79,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::users::router())
         .merge(routes::services::router())
         .merge(routes::system::router())
+        .merge(routes::auth::router())
+        .merge(routes::sessions::router())
+        .merge(routes::reports::router())
+        .merge(routes::well_known::router())
         .merge(routes::ops::router())
 }
 

@@ -30,6 +30,9 @@ pub struct Problem {
     /// Next opening of a 503 `system_closed` (null when closed indefinitely).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opens_at: Option<Option<String>>,
+    /// Wrong PINs still allowed for this QR code, on a 401 `invalid_pin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_remaining: Option<i64>,
 }
 
 /// Errors of the HTTP edge: the domain's, plus those that arise before a
@@ -58,90 +61,71 @@ impl ApiError {
     }
 }
 
-struct Shape {
-    status: StatusCode,
-    code: &'static str,
-    title: &'static str,
-}
-
-const fn shape(status: StatusCode, code: &'static str, title: &'static str) -> Shape {
-    Shape {
-        status,
-        code,
-        title,
-    }
-}
-
-fn shape_of(err: &ApiError) -> Shape {
+/// Status and title of each error; the `code` comes from
+/// [`DomainError::code`], which the audit trail shares.
+fn status_and_title(err: &ApiError) -> (StatusCode, &'static str) {
     use DomainError as D;
     use StatusCode as S;
     match err {
         ApiError::Domain(d) => match d {
-            D::Validation(_) => shape(
-                S::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Validation failed",
-            ),
-            D::EmailTaken => shape(S::CONFLICT, "email_taken", "Email already registered"),
-            D::UsernameTaken => shape(S::CONFLICT, "username_taken", "Username already taken"),
-            D::InvalidCredentials => shape(
-                S::UNAUTHORIZED,
-                "invalid_credentials",
-                "Invalid credentials",
-            ),
-            D::Unauthorized => shape(S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
-            D::UserNotFound => shape(S::NOT_FOUND, "user_not_found", "User not found"),
-            D::NotPending => shape(S::CONFLICT, "not_pending", "Registration is not pending"),
-            D::UserPending => shape(S::FORBIDDEN, "user_pending", "Registration pending"),
-            D::UserRejected => shape(S::FORBIDDEN, "user_rejected", "Registration rejected"),
-            D::UserInactive => shape(S::FORBIDDEN, "user_inactive", "User inactive"),
-            D::ServiceNameTaken => shape(S::CONFLICT, "service_name_taken", "Service name taken"),
-            D::ServiceNotFound => shape(S::NOT_FOUND, "service_not_found", "Service not found"),
-            D::InvalidApiKey => shape(S::UNAUTHORIZED, "invalid_api_key", "Invalid API key"),
-            D::SystemClosed { .. } => shape(
-                S::SERVICE_UNAVAILABLE,
-                "system_closed",
-                "Outside operating hours",
-            ),
-            D::Unavailable => shape(
-                S::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "Service unavailable",
-            ),
-            D::Internal(_) => shape(
-                S::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Internal server error",
-            ),
+            D::Validation(_) => (S::UNPROCESSABLE_ENTITY, "Validation failed"),
+            D::EmailTaken => (S::CONFLICT, "Email already registered"),
+            D::UsernameTaken => (S::CONFLICT, "Username already taken"),
+            D::InvalidCredentials => (S::UNAUTHORIZED, "Invalid credentials"),
+            D::Unauthorized => (S::UNAUTHORIZED, "Unauthorized"),
+            D::UserNotFound => (S::NOT_FOUND, "User not found"),
+            D::NotPending => (S::CONFLICT, "Registration is not pending"),
+            D::UserPending => (S::FORBIDDEN, "Registration pending"),
+            D::UserRejected => (S::FORBIDDEN, "Registration rejected"),
+            D::UserInactive => (S::FORBIDDEN, "User inactive"),
+            D::ServiceNameTaken => (S::CONFLICT, "Service name taken"),
+            D::ServiceNotFound => (S::NOT_FOUND, "Service not found"),
+            D::InvalidApiKey => (S::UNAUTHORIZED, "Invalid API key"),
+            D::SystemClosed { .. } => (S::SERVICE_UNAVAILABLE, "Outside operating hours"),
+            D::QrNotFound => (S::NOT_FOUND, "QR code not found"),
+            D::QrExpired => (S::GONE, "QR code expired"),
+            D::PinExpired => (S::GONE, "PIN expired"),
+            D::QrAlreadyScanned => (S::CONFLICT, "QR code already scanned"),
+            D::QrNotScanned => (S::CONFLICT, "QR code not scanned"),
+            D::QrAlreadyUsed => (S::CONFLICT, "QR code already used"),
+            D::QrDenied => (S::CONFLICT, "Login denied"),
+            D::TooManyAttempts => (S::TOO_MANY_REQUESTS, "Too many attempts"),
+            D::InvalidAuthKey => (S::UNAUTHORIZED, "Invalid auth key"),
+            D::ServiceInactive => (S::FORBIDDEN, "Service inactive"),
+            D::WrongService => (S::FORBIDDEN, "Wrong service"),
+            D::WrongUser => (S::FORBIDDEN, "Wrong user"),
+            D::InvalidPin { .. } => (S::UNAUTHORIZED, "Invalid PIN"),
+            D::InvalidToken => (S::UNAUTHORIZED, "Invalid token"),
+            D::Unavailable => (S::SERVICE_UNAVAILABLE, "Service unavailable"),
+            D::Internal(_) => (S::INTERNAL_SERVER_ERROR, "Internal server error"),
         },
-        ApiError::MalformedJson(_) => shape(S::BAD_REQUEST, "malformed_json", "Malformed JSON"),
-        ApiError::PayloadTooLarge => shape(
-            S::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-        ),
-        ApiError::UnsupportedMediaType => shape(
-            S::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Unsupported media type",
-        ),
-        ApiError::RouteNotFound => shape(S::NOT_FOUND, "not_found", "Not found"),
-        ApiError::MethodNotAllowed => shape(
-            S::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "Method not allowed",
-        ),
-        ApiError::Internal(_) => shape(
-            S::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Internal server error",
-        ),
+        ApiError::MalformedJson(_) => (S::BAD_REQUEST, "Malformed JSON"),
+        ApiError::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "Payload too large"),
+        ApiError::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+        ApiError::RouteNotFound => (S::NOT_FOUND, "Not found"),
+        ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "Method not allowed"),
+        ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "Internal server error"),
+    }
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Domain(d) => d.code(),
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RouteNotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Internal(_) => "internal_error",
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let shape = shape_of(&self);
+        let (status, title) = status_and_title(&self);
+        let code = self.code();
         // Internal detail goes to the log, never to the client.
         let detail = match &self {
             ApiError::Domain(DomainError::Internal(detail)) | ApiError::Internal(detail) => {
@@ -155,13 +139,14 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let mut problem = Problem {
-            r#type: format!("urn:central-auth:problem:{}", shape.code),
-            title: shape.title.to_owned(),
-            status: shape.status.as_u16(),
+            r#type: format!("urn:central-auth:problem:{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
             detail,
-            code: shape.code.to_owned(),
+            code: code.to_owned(),
             errors: None,
             opens_at: None,
+            attempts_remaining: None,
         };
         let mut retry_after = None;
         match self {
@@ -173,15 +158,18 @@ impl IntoResponse for ApiError {
                 problem.opens_at = Some(opens_at.map(rfc3339));
                 retry_after = secs;
             }
+            ApiError::Domain(DomainError::InvalidPin { attempts_remaining }) => {
+                problem.attempts_remaining = Some(attempts_remaining);
+            }
             ApiError::Domain(DomainError::Unavailable) => retry_after = Some(5),
             _ => {}
         }
-        let mut response = problem_response(shape.status, &problem);
+        let mut response = problem_response(status, &problem);
         let headers = response.headers_mut();
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if shape.status == StatusCode::UNAUTHORIZED && shape.code == "unauthorized" {
+        if code == "unauthorized" {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
@@ -221,6 +209,7 @@ pub fn problem_for_status(status: StatusCode) -> Response {
                 code,
                 errors: None,
                 opens_at: None,
+                attempts_remaining: None,
             };
             return problem_response(other, &problem);
         }

@@ -7,4 +7,6 @@ use crate::http::metrics::Metrics;
 pub struct AppState {
     pub core: Core,
     pub metrics: Metrics,
+    /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
+    pub trust_proxy_headers: bool,
 }

@@ -75,6 +75,15 @@ impl From<User> for UserView {
     }
 }
 
+/// The person a session belongs to, as services receive them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionUserView {
+    pub user_id: String,
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceView {
     pub service_id: String,

@@ -9,9 +9,12 @@
 //! read lock under concurrency.
 
 mod admins;
+pub mod history;
 mod keys;
+pub mod qr;
 mod schedule;
 pub mod services;
+pub mod sessions;
 pub mod users;
 
 use std::path::Path;

@@ -376,6 +376,19 @@ impl Database {
         row.map(User::try_from).transpose()
     }
 
+    /// The user whose current auth key hashes to `hash`.
+    pub async fn find_user_by_auth_key(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<User>, StorageError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM active_users WHERE auth_key_hash = $1");
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(User::try_from).transpose()
+    }
+
     pub async fn find_user(&self, user_id: &UserId) -> Result<Option<User>, StorageError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM active_users WHERE user_id = $1");
         let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

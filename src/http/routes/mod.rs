@@ -2,9 +2,13 @@
 //! registered together with it (`routes!`), so the document cannot drift.
 
 pub mod admin;
+pub mod auth;
 pub mod mobile;
 pub mod ops;
 pub mod registration;
+pub mod reports;
 pub mod services;
+pub mod sessions;
 pub mod system;
 pub mod users;
+pub mod well_known;

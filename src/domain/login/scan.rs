@@ -1,0 +1,183 @@
+//! Step 2: the phone scans the QR code and receives the PIN after seeing who
+//! asks; or the person denies a login they did not start.
+
+use jiff::Timestamp;
+
+use crate::domain::login::AttemptTrail;
+use crate::domain::login::qr_code::{QrStatus, status_at};
+use crate::domain::model::{ClientInfo, Service, User};
+use crate::domain::secret::{AuthKey, Pin, QrToken};
+use crate::domain::{Core, DomainError};
+use crate::storage::qr::{QrRecord, QrState, Scan};
+
+/// What the phone shows: the PIN, and who is asking for it.
+#[derive(Debug)]
+pub struct Scanned {
+    pub pin: Pin,
+    pub pin_expires_at: Timestamp,
+    pub pin_expires_in: i64,
+    pub service: Service,
+    pub requester: ClientInfo,
+    pub requested_at: Timestamp,
+    /// The phone and the requesting browser share an IP address.
+    pub same_network: bool,
+}
+
+fn internal(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(e.to_string())
+}
+
+/// Why a QR code that lost a race (or was found in the wrong state) cannot
+/// be scanned: expired first, then its state.
+fn scan_refusal(qr: &QrRecord, now: Timestamp) -> DomainError {
+    if now >= qr.expires_at {
+        return DomainError::QrExpired;
+    }
+    match qr.state {
+        QrState::Denied => DomainError::QrDenied,
+        _ => DomainError::QrAlreadyScanned,
+    }
+}
+
+impl Core {
+    /// The user behind an `auth_key`, or `InvalidAuthKey`.
+    async fn user_by_auth_key(&self, key: &AuthKey) -> Result<User, DomainError> {
+        self.db
+            .find_user_by_auth_key(&key.hash())
+            .await?
+            .ok_or(DomainError::InvalidAuthKey)
+    }
+
+    pub async fn scan_qr(
+        &self,
+        token: &QrToken,
+        auth_key: &AuthKey,
+        phone: &ClientInfo,
+    ) -> Result<Scanned, DomainError> {
+        let mut trail = AttemptTrail::new(phone);
+        let result = self.scan_steps(&mut trail, token, auth_key, phone).await;
+        self.audited(&trail, result).await
+    }
+
+    async fn scan_steps(
+        &self,
+        trail: &mut AttemptTrail,
+        token: &QrToken,
+        auth_key: &AuthKey,
+        phone: &ClientInfo,
+    ) -> Result<Scanned, DomainError> {
+        let qr = self.db.find_qr(&token.hash()).await?;
+        if let Some(qr) = &qr {
+            trail.learn_qr(qr);
+        }
+        self.ensure_open().await?;
+        let qr = qr.ok_or(DomainError::QrNotFound)?;
+        let now = self.now();
+        if now >= qr.expires_at || qr.state != QrState::Pending {
+            return Err(scan_refusal(&qr, now));
+        }
+        let user = self.user_by_auth_key(auth_key).await?;
+        trail.user_id = Some(user.user_id.clone());
+        if !user.is_active {
+            return Err(DomainError::UserInactive);
+        }
+        let service = self
+            .db
+            .find_service(&qr.service_id)
+            .await?
+            .ok_or(DomainError::ServiceInactive)?;
+        if !service.is_active {
+            return Err(DomainError::ServiceInactive);
+        }
+        let pin = Pin::generate().map_err(internal)?;
+        let pin_ttl = self.settings.pin_ttl;
+        let pin_expires_at = now.checked_add(pin_ttl).map_err(internal)?;
+        let won = self
+            .db
+            .mark_scanned(
+                &qr.qr_id,
+                &Scan {
+                    user_id: &user.user_id,
+                    scanner_ip: phone.ip.as_deref(),
+                    pin_hash: &pin.hash_for(token),
+                    pin_expires_at,
+                },
+                now,
+            )
+            .await?;
+        if !won {
+            let current = self.db.reload_qr(&qr.qr_id).await?;
+            return Err(scan_refusal(&current, now));
+        }
+        tracing::info!(user_id = %user.user_id, service_id = %service.service_id, "QR code scanned");
+        let same_network = match (&qr.requester_ip, &phone.ip) {
+            (Some(requester), Some(phone)) => requester == phone,
+            _ => false,
+        };
+        Ok(Scanned {
+            pin,
+            pin_expires_at,
+            pin_expires_in: pin_ttl.as_secs(),
+            service,
+            requester: ClientInfo {
+                ip: qr.requester_ip.clone(),
+                user_agent: qr.requester_user_agent.clone(),
+            },
+            requested_at: qr.created_at,
+            same_network,
+        })
+    }
+
+    /// The person did not start this login: lock the QR code for good and
+    /// record it. Before a scan anyone holding a valid `auth_key` may deny
+    /// (they are looking at the code); after it, only the person who scanned.
+    pub async fn deny_qr(
+        &self,
+        token: &QrToken,
+        auth_key: &AuthKey,
+        phone: &ClientInfo,
+    ) -> Result<(), DomainError> {
+        let mut trail = AttemptTrail::new(phone);
+        let result = self.deny_steps(&mut trail, token, auth_key).await;
+        match &result {
+            Ok(()) => self.record_outcome(&trail, "denied").await,
+            Err(err) => self.record_failure(&trail, err).await,
+        }
+        result
+    }
+
+    async fn deny_steps(
+        &self,
+        trail: &mut AttemptTrail,
+        token: &QrToken,
+        auth_key: &AuthKey,
+    ) -> Result<(), DomainError> {
+        let qr = self
+            .db
+            .find_qr(&token.hash())
+            .await?
+            .ok_or(DomainError::QrNotFound)?;
+        trail.learn_qr(&qr);
+        let scanned_by = qr.user_id.clone();
+        match status_at(&qr, self.now()).0 {
+            QrStatus::Expired => return Err(DomainError::QrExpired),
+            QrStatus::Verified => return Err(DomainError::QrAlreadyUsed),
+            QrStatus::Pending | QrStatus::Scanned | QrStatus::Locked | QrStatus::Denied => {}
+        }
+        let user = self.user_by_auth_key(auth_key).await?;
+        trail.user_id = Some(user.user_id.clone());
+        if scanned_by.is_some_and(|id| id != user.user_id) {
+            return Err(DomainError::WrongUser);
+        }
+        if !self.db.mark_denied(&qr.qr_id).await? {
+            return Err(DomainError::QrAlreadyUsed);
+        }
+        tracing::warn!(
+            user_id = %user.user_id,
+            service_id = %qr.service_id,
+            requester_ip = qr.requester_ip.as_deref().unwrap_or("unknown"),
+            "login denied by the user: possible phishing attempt"
+        );
+        Ok(())
+    }
+}

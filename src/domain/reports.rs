@@ -1,0 +1,98 @@
+//! What admins read: the audit trail of login attempts and the statistics.
+//! "Today" and "this month" are in the operating hours' time zone.
+
+use jiff::{Timestamp, ZonedDateTime};
+
+use crate::domain::model::{Page, PageRequest};
+use crate::domain::types::UserId;
+use crate::domain::{Core, DomainError};
+use crate::storage::history::{
+    Counts, HistoryEntry, HistoryFilter, ServiceUsage, UserServiceUsage,
+};
+
+/// The dashboard numbers, and one user's usage when asked for.
+#[derive(Debug)]
+pub struct Stats {
+    pub counts: Counts,
+    pub by_service: Vec<ServiceUsage>,
+    pub user: Option<UserStats>,
+}
+
+#[derive(Debug)]
+pub struct UserStats {
+    pub user_id: UserId,
+    pub username: String,
+    pub by_service: Vec<UserServiceUsage>,
+}
+
+fn internal(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(e.to_string())
+}
+
+/// The starts of the local day and month that contain `now`.
+fn day_and_month_start(now: &ZonedDateTime) -> Result<(Timestamp, Timestamp), DomainError> {
+    let today = now.start_of_day().map_err(internal)?;
+    let month = now
+        .date()
+        .first_of_month()
+        .to_zoned_datetime(now.time_zone().clone())
+        .map_err(internal)?
+        .start_of_day()
+        .map_err(internal)?;
+    Ok((today.timestamp(), month.timestamp()))
+}
+
+impl Core {
+    pub async fn login_history(
+        &self,
+        filter: &HistoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, DomainError> {
+        Ok(self.db.list_history(filter, page).await?)
+    }
+
+    pub async fn stats(&self, user_id: Option<&UserId>) -> Result<Stats, DomainError> {
+        let schedule = self.schedule().await?;
+        let now = self.now();
+        let local = now.to_zoned_datetime(schedule.time_zone().clone());
+        let (today, month) = day_and_month_start(&local)?;
+        let counts = self.db.counts(today, month).await?;
+        let by_service = self.db.service_usage(month, now).await?;
+        let user = match user_id {
+            None => None,
+            Some(id) => {
+                let user = self
+                    .db
+                    .find_user(id)
+                    .await?
+                    .ok_or(DomainError::UserNotFound)?;
+                let by_service = self.db.user_service_usage(id, month).await?;
+                Some(UserStats {
+                    user_id: user.user_id,
+                    username: user.username,
+                    by_service,
+                })
+            }
+        };
+        Ok(Stats {
+            counts,
+            by_service,
+            user,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_and_month_start_in_the_local_zone() {
+        let now: Timestamp = "2026-11-01T03:30:00Z".parse().unwrap();
+        // In New York it is still 31 October.
+        let local = now.to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap());
+        let (day, month) = day_and_month_start(&local).unwrap();
+        assert_eq!(day.to_string(), "2026-10-31T04:00:00Z");
+        assert_eq!(month.to_string(), "2026-10-01T04:00:00Z");
+    }
+}

@@ -1,0 +1,186 @@
+//! Session JWTs: signed with the Ed25519 key from the database (`kid` in the
+//! header), verified against every key this server has published. Claims
+//! name the session; they never carry a secret.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jiff::Timestamp;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::DomainError;
+use crate::domain::secret::SessionToken;
+use crate::storage::StoredSigningKey;
+
+/// The claims of a session token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionClaims {
+    pub iss: String,
+    /// The user's id.
+    pub sub: String,
+    /// The service the session was opened for.
+    pub aud: String,
+    /// The session's id: what `validate-session` and `logout` look up.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// A public key as published in the JWKS document.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicJwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub kid: String,
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    pub use_: &'static str,
+}
+
+pub struct SessionSigner {
+    issuer: String,
+    kid: String,
+    encoding: EncodingKey,
+    decoding: HashMap<String, DecodingKey>,
+    jwks: Vec<PublicJwk>,
+}
+
+impl std::fmt::Debug for SessionSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionSigner")
+            .field("issuer", &self.issuer)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(e.to_string())
+}
+
+impl SessionSigner {
+    /// Signs with `current`; verifies tokens of any key in `all`.
+    pub fn new(
+        issuer: String,
+        current: &StoredSigningKey,
+        all: &[StoredSigningKey],
+    ) -> Result<Self, DomainError> {
+        let der = STANDARD.decode(&current.private_key).map_err(internal)?;
+        let mut decoding = HashMap::new();
+        let mut jwks = Vec::new();
+        for key in all.iter().chain(std::iter::once(current)) {
+            if decoding.contains_key(&key.kid) {
+                continue;
+            }
+            decoding.insert(
+                key.kid.clone(),
+                DecodingKey::from_ed_components(&key.public_key).map_err(internal)?,
+            );
+            jwks.push(PublicJwk {
+                kty: "OKP",
+                crv: "Ed25519",
+                x: key.public_key.clone(),
+                kid: key.kid.clone(),
+                alg: "EdDSA",
+                use_: "sig",
+            });
+        }
+        Ok(Self {
+            issuer,
+            kid: current.kid.clone(),
+            encoding: EncodingKey::from_ed_der(&der),
+            decoding,
+            jwks,
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn jwks(&self) -> &[PublicJwk] {
+        &self.jwks
+    }
+
+    pub fn sign(
+        &self,
+        user_id: &str,
+        service_id: &str,
+        session_id: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<SessionToken, DomainError> {
+        let claims = SessionClaims {
+            iss: self.issuer.clone(),
+            sub: user_id.to_owned(),
+            aud: service_id.to_owned(),
+            sid: session_id.to_owned(),
+            iat: now.as_second(),
+            exp: expires_at.as_second(),
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map(SessionToken::new)
+            .map_err(internal)
+    }
+
+    /// The claims of a token this server signed, or `InvalidToken`. Expiry is
+    /// not judged here: the session row is the authority on that.
+    pub fn verify(&self, token: &SessionToken) -> Result<SessionClaims, DomainError> {
+        let header =
+            jsonwebtoken::decode_header(token.expose()).map_err(|_| DomainError::InvalidToken)?;
+        let key = header
+            .kid
+            .as_ref()
+            .and_then(|kid| self.decoding.get(kid))
+            .ok_or(DomainError::InvalidToken)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
+        jsonwebtoken::decode::<SessionClaims>(token.expose(), key, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| DomainError::InvalidToken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::signing::generate;
+
+    fn signer(issuer: &str) -> SessionSigner {
+        let key = generate().unwrap();
+        SessionSigner::new(issuer.into(), &key, std::slice::from_ref(&key)).unwrap()
+    }
+
+    #[test]
+    fn signs_and_verifies_its_own_tokens_only() {
+        let a = signer("http://a");
+        let b = signer("http://a");
+        let now: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
+        let exp: Timestamp = "2026-11-25T12:30:00Z".parse().unwrap();
+        let token = a.sign("u1", "s1", "sid1", now, exp).unwrap();
+        let claims = a.verify(&token).unwrap();
+        assert_eq!(
+            (
+                claims.sub.as_str(),
+                claims.aud.as_str(),
+                claims.sid.as_str()
+            ),
+            ("u1", "s1", "sid1")
+        );
+        assert_eq!(claims.exp - claims.iat, 1800);
+        assert!(b.verify(&token).is_err(), "another key must not verify");
+        assert!(a.verify(&SessionToken::new("not.a.jwt".into())).is_err());
+        let other_issuer = signer("http://b");
+        assert!(other_issuer.verify(&token).is_err());
+    }
+}

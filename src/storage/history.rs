@@ -1,0 +1,257 @@
+//! The audit trail (`login_history`) and the statistics drawn from it.
+
+use jiff::Timestamp;
+use sqlx::FromRow;
+
+use super::{Database, StorageError, from_millis, from_millis_opt, to_millis};
+use crate::domain::model::{Cursor, Page, PageRequest};
+use crate::domain::types::{ServiceId, UserId};
+
+/// A failed attempt to record.
+pub struct Attempt<'a> {
+    pub user_id: Option<&'a UserId>,
+    pub service_id: Option<&'a ServiceId>,
+    pub qr_id: Option<&'a str>,
+    pub outcome: &'a str,
+    pub at: Timestamp,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// One row of the audit trail, with names joined in.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub service_id: Option<String>,
+    pub service_name: Option<String>,
+    pub outcome: String,
+    pub login_at: Timestamp,
+    pub logout_at: Option<Timestamp>,
+    pub ended_reason: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(FromRow)]
+struct HistoryRow {
+    id: i64,
+    user_id: Option<String>,
+    username: Option<String>,
+    service_id: Option<String>,
+    service_name: Option<String>,
+    outcome: String,
+    login_at: i64,
+    logout_at: Option<i64>,
+    ended_reason: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = StorageError;
+    fn try_from(r: HistoryRow) -> Result<Self, StorageError> {
+        Ok(HistoryEntry {
+            id: r.id,
+            user_id: r.user_id,
+            username: r.username,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            outcome: r.outcome,
+            login_at: from_millis(r.login_at)?,
+            logout_at: from_millis_opt(r.logout_at)?,
+            ended_reason: r.ended_reason,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        })
+    }
+}
+
+/// Filters of the history list; all optional.
+#[derive(Debug, Default)]
+pub struct HistoryFilter {
+    pub user_id: Option<String>,
+    pub service_id: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// Counts for the admin dashboard.
+#[derive(Debug, Clone)]
+pub struct Counts {
+    pub users_pending: i64,
+    pub users_active: i64,
+    pub users_inactive: i64,
+    pub services_active: i64,
+    pub services_inactive: i64,
+    pub logins_today: i64,
+    pub logins_this_month: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ServiceUsage {
+    pub service_id: String,
+    pub name: String,
+    pub logins_this_month: i64,
+    pub active_sessions: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserServiceUsage {
+    pub service_id: String,
+    pub name: String,
+    pub logins_this_month: i64,
+    pub last_login: Timestamp,
+}
+
+impl Database {
+    pub async fn record_attempt(&self, a: &Attempt<'_>) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO login_history (user_id, service_id, qr_id, outcome, login_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(a.user_id.map(UserId::as_str))
+        .bind(a.service_id.map(ServiceId::as_str))
+        .bind(a.qr_id)
+        .bind(a.outcome)
+        .bind(to_millis(a.at))
+        .bind(a.ip)
+        .bind(a.user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Newest first. The cursor is (login_at, id) of the last row seen, so
+    /// rows that arrive meanwhile never shift the pages that follow.
+    pub async fn list_history(
+        &self,
+        filter: &HistoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, StorageError> {
+        let (before_at, before_id) = match &page.after {
+            Some(c) => (c.key.parse::<i64>().ok(), c.id.parse::<i64>().ok()),
+            None => (None, None),
+        };
+        let rows: Vec<HistoryRow> = sqlx::query_as(
+            "SELECT h.id, h.user_id, u.username, h.service_id, r.name AS service_name, h.outcome, \
+             h.login_at, h.logout_at, h.ended_reason, h.ip, h.user_agent \
+             FROM login_history h \
+             LEFT JOIN active_users u ON u.user_id = h.user_id \
+             LEFT JOIN registered_services r ON r.service_id = h.service_id \
+             WHERE ($1 IS NULL OR h.user_id = $1) AND ($2 IS NULL OR h.service_id = $2) \
+             AND ($3 IS NULL OR h.outcome = $3) AND ($4 IS NULL OR h.login_at >= $4) \
+             AND ($5 IS NULL OR h.login_at < $5) \
+             AND ($6 IS NULL OR h.login_at < $6 OR (h.login_at = $6 AND h.id < $7)) \
+             ORDER BY h.login_at DESC, h.id DESC LIMIT $8",
+        )
+        .bind(filter.user_id.as_deref())
+        .bind(filter.service_id.as_deref())
+        .bind(filter.outcome.as_deref())
+        .bind(filter.from.map(to_millis))
+        .bind(filter.to.map(to_millis))
+        .bind(before_at)
+        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(HistoryEntry::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.page(items, |h| Cursor {
+            key: h.login_at.as_millisecond().to_string(),
+            id: h.id.to_string(),
+        }))
+    }
+
+    pub async fn counts(&self, today: Timestamp, month: Timestamp) -> Result<Counts, StorageError> {
+        let (users_pending, users_active, users_inactive, services_active, services_inactive): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT \
+             (SELECT COUNT(*) FROM pending_users WHERE status = 'pending'), \
+             (SELECT COUNT(*) FROM active_users WHERE is_active = 1), \
+             (SELECT COUNT(*) FROM active_users WHERE is_active = 0), \
+             (SELECT COUNT(*) FROM registered_services WHERE is_active = 1), \
+             (SELECT COUNT(*) FROM registered_services WHERE is_active = 0)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let (logins_today, logins_this_month): (i64, i64) = sqlx::query_as(
+            "SELECT \
+             (SELECT COUNT(*) FROM login_history WHERE outcome = 'success' AND login_at >= $1), \
+             (SELECT COUNT(*) FROM login_history WHERE outcome = 'success' AND login_at >= $2)",
+        )
+        .bind(to_millis(today))
+        .bind(to_millis(month))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Counts {
+            users_pending,
+            users_active,
+            users_inactive,
+            services_active,
+            services_inactive,
+            logins_today,
+            logins_this_month,
+        })
+    }
+
+    /// Every service with its logins since `month` and its live sessions.
+    pub async fn service_usage(
+        &self,
+        month: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<ServiceUsage>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT r.service_id, r.name, \
+             (SELECT COUNT(*) FROM login_history h WHERE h.service_id = r.service_id \
+              AND h.outcome = 'success' AND h.login_at >= $1) AS logins_this_month, \
+             (SELECT COUNT(*) FROM user_sessions s WHERE s.service_id = r.service_id \
+              AND s.ended_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2) AS active_sessions \
+             FROM registered_services r ORDER BY r.name_lower, r.service_id",
+        )
+        .bind(to_millis(month))
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The services `user_id` ever logged in to, with this month's count and
+    /// the last login of all time.
+    pub async fn user_service_usage(
+        &self,
+        user_id: &UserId,
+        month: Timestamp,
+    ) -> Result<Vec<UserServiceUsage>, StorageError> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT r.service_id, r.name, \
+             SUM(CASE WHEN h.login_at >= $2 THEN 1 ELSE 0 END) AS logins_this_month, \
+             MAX(h.login_at) AS last_login \
+             FROM login_history h JOIN registered_services r ON r.service_id = h.service_id \
+             WHERE h.user_id = $1 AND h.outcome = 'success' \
+             GROUP BY r.service_id, r.name ORDER BY r.name, r.service_id",
+        )
+        .bind(user_id.as_str())
+        .bind(to_millis(month))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(service_id, name, logins_this_month, last)| {
+                Ok(UserServiceUsage {
+                    service_id,
+                    name,
+                    logins_this_month,
+                    last_login: from_millis(last)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,219 @@
+//! QR sessions: one row per QR code, from generation through scan to
+//! verification. Every state change is a conditional UPDATE, so a QR code is
+//! scanned once, verified once, and never gets more than the allowed wrong
+//! PINs, however many requests or server processes race.
+
+use jiff::Timestamp;
+use sqlx::FromRow;
+
+use super::{Database, StorageError, from_millis, from_millis_opt, to_millis};
+use crate::domain::secret::TokenHash;
+use crate::domain::types::{ServiceId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QrState {
+    Pending,
+    Scanned,
+    Verified,
+    Locked,
+    Denied,
+}
+
+impl QrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Scanned => "scanned",
+            Self::Verified => "verified",
+            Self::Locked => "locked",
+            Self::Denied => "denied",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, StorageError> {
+        Ok(match raw {
+            "pending" => Self::Pending,
+            "scanned" => Self::Scanned,
+            "verified" => Self::Verified,
+            "locked" => Self::Locked,
+            "denied" => Self::Denied,
+            other => return Err(StorageError::Corrupt(format!("qr status {other:?}"))),
+        })
+    }
+}
+
+/// A QR session as stored (the token and PIN only as hashes).
+#[derive(Debug, Clone)]
+pub struct QrRecord {
+    pub qr_id: String,
+    pub service_id: ServiceId,
+    pub state: QrState,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub requester_ip: Option<String>,
+    pub requester_user_agent: Option<String>,
+    pub user_id: Option<UserId>,
+    pub pin_hash: Option<TokenHash>,
+    pub pin_expires_at: Option<Timestamp>,
+    pub failed_attempts: i64,
+}
+
+#[derive(FromRow)]
+struct QrRow {
+    qr_id: String,
+    service_id: String,
+    status: String,
+    created_at: i64,
+    expires_at: i64,
+    requester_ip: Option<String>,
+    requester_user_agent: Option<String>,
+    user_id: Option<String>,
+    pin_hash: Option<String>,
+    pin_expires_at: Option<i64>,
+    failed_attempts: i64,
+}
+
+impl TryFrom<QrRow> for QrRecord {
+    type Error = StorageError;
+    fn try_from(r: QrRow) -> Result<Self, StorageError> {
+        Ok(QrRecord {
+            qr_id: r.qr_id,
+            service_id: ServiceId::from_stored(r.service_id),
+            state: QrState::parse(&r.status)?,
+            created_at: from_millis(r.created_at)?,
+            expires_at: from_millis(r.expires_at)?,
+            requester_ip: r.requester_ip,
+            requester_user_agent: r.requester_user_agent,
+            user_id: r.user_id.map(UserId::from_stored),
+            pin_hash: r.pin_hash.map(TokenHash::from_stored),
+            pin_expires_at: from_millis_opt(r.pin_expires_at)?,
+            failed_attempts: r.failed_attempts,
+        })
+    }
+}
+
+/// A new QR code to store.
+pub struct NewQr<'a> {
+    pub qr_id: &'a str,
+    pub token_hash: &'a TokenHash,
+    pub service_id: &'a ServiceId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub requester_ip: Option<&'a str>,
+    pub requester_user_agent: Option<&'a str>,
+}
+
+/// What a successful scan writes.
+pub struct Scan<'a> {
+    pub user_id: &'a UserId,
+    pub scanner_ip: Option<&'a str>,
+    pub pin_hash: &'a TokenHash,
+    pub pin_expires_at: Timestamp,
+}
+
+const QR_COLUMNS: &str = "qr_id, service_id, status, created_at, expires_at, requester_ip, \
+     requester_user_agent, user_id, pin_hash, pin_expires_at, failed_attempts";
+
+impl Database {
+    pub async fn insert_qr(&self, qr: &NewQr<'_>) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO qr_sessions (qr_id, token_hash, service_id, status, created_at, expires_at, \
+             requester_ip, requester_user_agent) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)",
+        )
+        .bind(qr.qr_id)
+        .bind(qr.token_hash.as_str())
+        .bind(qr.service_id.as_str())
+        .bind(to_millis(qr.created_at))
+        .bind(to_millis(qr.expires_at))
+        .bind(qr.requester_ip)
+        .bind(qr.requester_user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_qr(&self, token_hash: &TokenHash) -> Result<Option<QrRecord>, StorageError> {
+        let sql = format!("SELECT {QR_COLUMNS} FROM qr_sessions WHERE token_hash = $1");
+        let row: Option<QrRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(QrRecord::try_from).transpose()
+    }
+
+    async fn find_qr_by_id(&self, qr_id: &str) -> Result<Option<QrRecord>, StorageError> {
+        let sql = format!("SELECT {QR_COLUMNS} FROM qr_sessions WHERE qr_id = $1");
+        let row: Option<QrRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(qr_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(QrRecord::try_from).transpose()
+    }
+
+    /// Claims a pending, unexpired QR code for `scan`. `false` when another
+    /// scan won or the state moved on meanwhile.
+    pub async fn mark_scanned(
+        &self,
+        qr_id: &str,
+        scan: &Scan<'_>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE qr_sessions SET status = 'scanned', user_id = $2, scanned_at = $3, scanner_ip = $4, \
+             pin_hash = $5, pin_expires_at = $6 \
+             WHERE qr_id = $1 AND status = 'pending' AND expires_at > $3",
+        )
+        .bind(qr_id)
+        .bind(scan.user_id.as_str())
+        .bind(to_millis(now))
+        .bind(scan.scanner_ip)
+        .bind(scan.pin_hash.as_str())
+        .bind(to_millis(scan.pin_expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Locks a QR code for good because its person says they did not start
+    /// the login. `false` when it was verified meanwhile.
+    pub async fn mark_denied(&self, qr_id: &str) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE qr_sessions SET status = 'denied' \
+             WHERE qr_id = $1 AND status IN ('pending', 'scanned', 'locked', 'denied')",
+        )
+        .bind(qr_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one wrong PIN, locking the QR code at `limit`. Returns the new
+    /// count, or `None` when the attempt was not countable (locked, verified
+    /// or expired meanwhile); the caller then re-reads the state.
+    pub async fn record_wrong_pin(
+        &self,
+        qr_id: &str,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<Option<i64>, StorageError> {
+        let count: Option<(i64,)> = sqlx::query_as(
+            "UPDATE qr_sessions SET failed_attempts = failed_attempts + 1, \
+             status = CASE WHEN failed_attempts + 1 >= $2 THEN 'locked' ELSE status END \
+             WHERE qr_id = $1 AND status = 'scanned' AND failed_attempts < $2 AND pin_expires_at > $3 \
+             RETURNING failed_attempts",
+        )
+        .bind(qr_id)
+        .bind(limit)
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(count.map(|(n,)| n))
+    }
+
+    /// The QR code as it stands now, after a conditional update lost a race.
+    pub async fn reload_qr(&self, qr_id: &str) -> Result<QrRecord, StorageError> {
+        self.find_qr_by_id(qr_id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt(format!("qr {qr_id} vanished")))
+    }
+}
