@@ -130,11 +130,15 @@ where
             .map(|Query(v)| ApiQuery(v))
             .map_err(|rejection| {
                 let text = rejection.body_text();
-                let message = text
+                let detail = text
                     .strip_prefix("Failed to deserialize query string: ")
-                    .unwrap_or(&text)
-                    .to_owned();
-                ApiError::validation(vec![FieldError::new("query", message)])
+                    .unwrap_or(&text);
+                // serde_urlencoded says "limit: invalid digit…": name the parameter.
+                let (field, message) = match detail.split_once(": ") {
+                    Some((field, message)) if !field.contains(' ') => (field, message),
+                    _ => ("query", detail),
+                };
+                ApiError::validation(vec![FieldError::new(field, message)])
             })
     }
 }

@@ -40,6 +40,9 @@ impl TestApp {
             admin_password: Some(ADMIN_PASSWORD.to_owned()),
             admin_email: Some("ops@example.com".to_owned()),
             admin_token_ttl_secs: 3600,
+            session_idle_timeout_secs: 1800,
+            session_max_lifetime: 43200,
+            trust_proxy_headers: false,
             hours: InitialHours {
                 operating_hours_enabled: false,
                 timezone: "UTC".to_owned(),
@@ -75,10 +78,20 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
         self.client
             .post(self.url(path))
             .header("content-type", content_type)
@@ -90,7 +103,10 @@ impl TestApp {
 
     pub async fn admin_token(&self) -> String {
         let res = self
-            .post("/api/admin/login", &json!({"username": "admin", "password": ADMIN_PASSWORD}))
+            .post(
+                "/api/admin/login",
+                &json!({"username": "admin", "password": ADMIN_PASSWORD}),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         let body: Value = res.json().await.unwrap();
@@ -98,7 +114,12 @@ impl TestApp {
     }
 
     pub async fn admin_get(&self, token: &str, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn admin_post(&self, token: &str, path: &str, body: Option<&Value>) -> Response {
@@ -111,7 +132,13 @@ impl TestApp {
     }
 
     pub async fn admin_put(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Registers `username` (email `username@example.com`), returns its id.
@@ -125,7 +152,9 @@ impl TestApp {
     /// Registers and approves `username`; returns its id.
     pub async fn active_user(&self, token: &str, username: &str) -> String {
         let id = self.register(username).await;
-        let res = self.admin_post(token, &format!("/api/admin/approve/{id}"), None).await;
+        let res = self
+            .admin_post(token, &format!("/api/admin/approve/{id}"), None)
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         id
     }
@@ -133,7 +162,11 @@ impl TestApp {
     /// Registers a service; returns (service_id, api_key).
     pub async fn service(&self, token: &str, name: &str) -> (String, String) {
         let res = self
-            .admin_post(token, "/api/services/register", Some(&json!({"name": name})))
+            .admin_post(
+                token,
+                "/api/services/register",
+                Some(&json!({"name": name})),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let body: Value = res.json().await.unwrap();
@@ -183,6 +216,149 @@ pub async fn assert_invalid_field(res: Response, field: &str) -> Value {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert!(fields.contains(&field), "expected an error on {field}, got {body}");
+    assert!(
+        fields.contains(&field),
+        "expected an error on {field}, got {body}"
+    );
     body
+}
+
+/// The password of every user the harness registers.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Asserts `status` and returns the JSON body (printed on failure).
+pub async fn expect_json(res: Response, status: StatusCode) -> Value {
+    let actual = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(actual, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The `field` of every error in a 422 body.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect()
+}
+
+/// An enabled UTC schedule with one window per listed day.
+pub fn utc_schedule(opening: &str, closing: &str, days: &[&str]) -> Value {
+    json!({
+        "enabled": true,
+        "timezone": "UTC",
+        "opening_time": opening,
+        "closing_time": closing,
+        "days": days,
+    })
+}
+
+pub const WEEKDAYS: [&str; 5] = ["mon", "tue", "wed", "thu", "fri"];
+
+impl TestApp {
+    pub async fn approve(&self, token: &str, user_id: &str) -> Response {
+        self.admin_post(token, &format!("/api/admin/approve/{user_id}"), None)
+            .await
+    }
+
+    pub async fn reject(&self, token: &str, user_id: &str, body: Option<&Value>) -> Response {
+        self.admin_post(token, &format!("/api/admin/reject/{user_id}"), body)
+            .await
+    }
+
+    pub async fn mobile_login(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/api/mobile/login",
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Replaces the operating hours; panics unless the server accepts them.
+    pub async fn set_schedule(&self, token: &str, schedule: &Value) {
+        let res = self.admin_put(token, "/api/admin/schedule", schedule).await;
+        expect_json(res, StatusCode::OK).await;
+    }
+
+    /// One admin GET answered 200, as JSON.
+    pub async fn admin_json(&self, token: &str, path: &str) -> Value {
+        expect_json(self.admin_get(token, path).await, StatusCode::OK).await
+    }
+
+    /// Walks a paginated admin list `limit` items at a time; returns the pages.
+    pub async fn pages(&self, token: &str, path: &str, limit: u32) -> Vec<Vec<Value>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut pages = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{path}{sep}limit={limit}");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let body = self.admin_json(token, &url).await;
+            pages.push(body["items"].as_array().unwrap().clone());
+            match body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => {
+                    assert!(body["next_cursor"].is_null(), "next_cursor: {body}");
+                    return pages;
+                }
+            }
+            assert!(pages.len() < 100, "pagination does not end");
+        }
+    }
+
+    /// Asserts that a paginated admin list refuses limit 0, limit 501 and a
+    /// cursor it never issued, each with 422 naming the parameter.
+    pub async fn assert_paging_rules(&self, token: &str, path: &str) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        for (query, field) in [
+            ("limit=0", "limit"),
+            ("limit=501", "limit"),
+            ("cursor=not-a-cursor!", "cursor"),
+        ] {
+            let res = self.admin_get(token, &format!("{path}{sep}{query}")).await;
+            assert_invalid_field(res, field).await;
+        }
+    }
+}
+
+/// The values of a list field of each item, e.g. every `username`.
+pub fn field_of<'a>(items: &'a [Value], field: &str) -> Vec<&'a str> {
+    items.iter().map(|i| i[field].as_str().unwrap()).collect()
+}
+
+/// Asserts a problem document with `status` and some `code` (for failures
+/// whose code API.md leaves open); returns its body.
+pub async fn assert_some_problem(res: Response, status: StatusCode) -> Value {
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("application/problem+json")),
+        "content type was {content_type:?}"
+    );
+    let body = expect_json(res, status).await;
+    assert!(
+        body["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "no code: {body}"
+    );
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["title"].is_string() && body["type"].is_string() && body["detail"].is_string());
+    body
+}
+
+/// Like [`field_of`], sorted: for lists whose order API.md leaves open.
+pub fn sorted_field(items: &[Value], field: &str) -> Vec<String> {
+    let mut values: Vec<String> = field_of(items, field)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    values.sort_unstable();
+    values
 }
