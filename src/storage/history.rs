@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use sqlx::FromRow;
 
-use super::{Database, StorageError, from_millis, from_millis_opt, to_millis};
+use super::{Database, StorageError, from_millis, from_millis_opt, into_page, to_millis};
 use crate::domain::model::{Cursor, Page, PageRequest};
 use crate::domain::types::{ServiceId, UserId};
 
@@ -157,14 +157,10 @@ impl Database {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let items = rows
-            .into_iter()
-            .map(HistoryEntry::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.page(items, |h| Cursor {
+        into_page(rows, page, |h: &HistoryEntry| Cursor {
             key: h.login_at.as_millisecond().to_string(),
             id: h.id.to_string(),
-        }))
+        })
     }
 
     pub async fn counts(&self, today: Timestamp, month: Timestamp) -> Result<Counts, StorageError> {

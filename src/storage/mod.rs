@@ -21,6 +21,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use jiff::Timestamp;
+
+use crate::domain::model::{Cursor, Page, PageRequest};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
@@ -169,6 +171,31 @@ fn prepare_url(url: &str) -> Result<(Backend, String), StorageError> {
         format!("{query}&mode=rwc")
     };
     Ok((Backend::Sqlite, format!("sqlite://{path}?{query}")))
+}
+
+/// Converts the rows of a keyset query (fetched with `LIMIT limit + 1`) into
+/// a page whose cursor is the last item's sort key and id.
+fn into_page<R, T>(
+    rows: Vec<R>,
+    page: &PageRequest,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> Result<Page<T>, StorageError>
+where
+    T: TryFrom<R, Error = StorageError>,
+{
+    let items = rows
+        .into_iter()
+        .map(T::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(page.page(items, cursor_of))
+}
+
+/// The position after which an ascending, time-keyed page starts.
+fn after_millis(page: &PageRequest) -> (i64, String) {
+    match &page.after {
+        Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MIN), c.id.clone()),
+        None => (i64::MIN, String::new()),
+    }
 }
 
 /// Timestamps are stored as Unix milliseconds.

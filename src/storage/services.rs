@@ -4,7 +4,9 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 
 use super::users::end_live_sessions;
-use super::{Database, StorageError, from_millis, is_unique_violation, to_millis};
+use super::{
+    Database, StorageError, after_millis, from_millis, into_page, is_unique_violation, to_millis,
+};
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
 use crate::domain::secret::TokenHash;
 use crate::domain::types::ServiceId;
@@ -116,10 +118,7 @@ impl Database {
 
     /// Services in the order they were registered.
     pub async fn list_services(&self, page: &PageRequest) -> Result<Page<Service>, StorageError> {
-        let (after_key, after_id) = match &page.after {
-            Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MIN), c.id.clone()),
-            None => (i64::MIN, String::new()),
-        };
+        let (after_key, after_id) = after_millis(page);
         let sql = format!(
             "SELECT {SERVICE_COLUMNS} FROM registered_services \
              WHERE (created_at > $1 OR (created_at = $1 AND service_id > $2)) \
@@ -131,14 +130,10 @@ impl Database {
             .bind(i64::from(page.limit) + 1)
             .fetch_all(&self.pool)
             .await?;
-        let items = rows
-            .into_iter()
-            .map(Service::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.page(items, |s| Cursor {
+        into_page(rows, page, |s: &Service| Cursor {
             key: s.created_at.as_millisecond().to_string(),
             id: s.service_id.to_string(),
-        }))
+        })
     }
 
     /// Deactivates a service and ends its live sessions for good.

@@ -3,7 +3,10 @@
 use jiff::Timestamp;
 use sqlx::FromRow;
 
-use super::{Database, StorageError, from_millis, from_millis_opt, is_unique_violation, to_millis};
+use super::{
+    Database, StorageError, after_millis, from_millis, from_millis_opt, into_page,
+    is_unique_violation, to_millis,
+};
 use crate::domain::model::{AccountStatus, Cursor, Page, PageRequest, PendingUser, User};
 use crate::domain::password::PasswordHash;
 use crate::domain::secret::TokenHash;
@@ -203,10 +206,7 @@ impl Database {
         &self,
         page: &PageRequest,
     ) -> Result<Page<PendingUser>, StorageError> {
-        let (after_key, after_id) = match &page.after {
-            Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MIN), c.id.clone()),
-            None => (i64::MIN, String::new()),
-        };
+        let (after_key, after_id) = after_millis(page);
         let sql = format!(
             "SELECT {PENDING_COLUMNS} FROM pending_users WHERE status = 'pending' \
              AND (registered_at > $1 OR (registered_at = $1 AND user_id > $2)) \
@@ -218,14 +218,10 @@ impl Database {
             .bind(i64::from(page.limit) + 1)
             .fetch_all(&self.pool)
             .await?;
-        let items = rows
-            .into_iter()
-            .map(PendingUser::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.page(items, |u| Cursor {
+        into_page(rows, page, |u: &PendingUser| Cursor {
             key: u.registered_at.as_millisecond().to_string(),
             id: u.user_id.to_string(),
-        }))
+        })
     }
 
     /// Moves a pending registration to `active_users`, keeping its id, and
@@ -430,14 +426,10 @@ impl Database {
             .bind(i64::from(page.limit) + 1)
             .fetch_all(&self.pool)
             .await?;
-        let items = rows
-            .into_iter()
-            .map(User::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.page(items, |u| Cursor {
+        into_page(rows, page, |u: &User| Cursor {
             key: u.username.clone(),
             id: u.user_id.to_string(),
-        }))
+        })
     }
 
     /// Deactivates a user and, in the same transaction, ends every live
