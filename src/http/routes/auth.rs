@@ -84,7 +84,10 @@ pub struct GenerateResponse {
     expires_in: i64,
 }
 
-/// Ask for a QR code to show on the service's login page (⏰).
+/// Ask for a QR code to show on the service's login page.
+///
+/// Only within operating hours: otherwise 503 `system_closed` with
+/// `Retry-After` and `opens_at`.
 #[utoipa::path(
     post, path = "/api/auth/qr/generate", tag = "login",
     request_body = GenerateRequest,
@@ -219,7 +222,10 @@ pub struct ScanResponse {
     requester: Requester,
 }
 
-/// The authenticator app scanned a QR code: show who asks, get the PIN (⏰).
+/// The authenticator app scanned a QR code: show who asks, get the PIN.
+///
+/// Only within operating hours: otherwise 503 `system_closed` with
+/// `Retry-After` and `opens_at`.
 #[utoipa::path(
     post, path = "/api/auth/qr/scan", tag = "login",
     request_body = DeviceRequest,
@@ -312,7 +318,10 @@ pub struct VerifyResponse {
     service_id: String,
 }
 
-/// Trade QR token + PIN for a 30-minute session (⏰).
+/// Trade QR token + PIN for a 30-minute session.
+///
+/// Only within operating hours: otherwise 503 `system_closed` with
+/// `Retry-After` and `opens_at`.
 #[utoipa::path(
     post, path = "/api/auth/pin/verify", tag = "login",
     request_body = VerifyRequest,

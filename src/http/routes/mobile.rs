@@ -49,7 +49,10 @@ pub struct EnrolmentResponse {
     full_name: String,
 }
 
-/// Sign in on the authenticator app and receive the user's `auth_key` (⏰).
+/// Sign in on the authenticator app and receive the user's `auth_key`.
+///
+/// Only within operating hours: otherwise 503 `system_closed` with
+/// `Retry-After` and `opens_at`.
 #[utoipa::path(
     post, path = "/api/mobile/login", tag = "mobile",
     request_body = CredentialsRequest,
