@@ -16,7 +16,8 @@ use crate::startup;
 
 async fn open_core(cli: &Cli) -> anyhow::Result<Core> {
     let db = startup::open_database(&cli.database).await?;
-    let core = startup::core(db, Arc::new(SystemClock), &cli.serve).await?;
+    let public_url = cli.serve.public_url_for(cli.serve.bind);
+    let core = startup::core(db, Arc::new(SystemClock), &cli.serve, public_url).await?;
     Ok(core)
 }
 

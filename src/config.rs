@@ -169,11 +169,12 @@ pub struct InitialHours {
 }
 
 impl ServeArgs {
-    pub fn public_url(&self) -> String {
+    /// `PUBLIC_URL`, or `http://` + the address the server is bound to.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
         let url = self
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind));
+            .unwrap_or_else(|| format!("http://{bound}"));
         url.trim_end_matches('/').to_owned()
     }
 }

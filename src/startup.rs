@@ -36,14 +36,19 @@ pub async fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
 
 /// The domain core over an open database: the signing key is loaded (or
 /// made, on first start) here.
-pub async fn core(db: Database, clock: Arc<dyn Clock>, serve: &ServeArgs) -> anyhow::Result<Core> {
+pub async fn core(
+    db: Database,
+    clock: Arc<dyn Clock>,
+    serve: &ServeArgs,
+    public_url: String,
+) -> anyhow::Result<Core> {
     let hasher = PasswordHasher::new().await?;
     let secs = |s: u32| SignedDuration::from_secs(i64::from(s.max(60)));
-    let mut settings = CoreSettings::new(serve.public_url());
+    let mut settings = CoreSettings::new(public_url.clone());
     settings.admin_token_ttl = secs(serve.admin_token_ttl_secs);
     settings.session_idle_timeout = secs(serve.session_idle_timeout_secs);
     settings.session_max_lifetime = secs(serve.session_max_lifetime);
-    let signer = signing::load_signer(&db, serve.public_url(), clock.now()).await?;
+    let signer = signing::load_signer(&db, public_url, clock.now()).await?;
     Ok(Core::new(db, clock, hasher, settings, signer))
 }
 
@@ -119,10 +124,13 @@ impl Application {
         serve: &ServeArgs,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let db = open_database(database).await?;
-        let core = core(db, clock, serve).await?;
-        prepare(&core, serve).await?;
         let listener = TcpListener::bind(serve.bind).await?;
+        // With port 0 the real port is known only now; links and the token
+        // issuer must name it.
+        let public_url = serve.public_url_for(listener.local_addr()?);
+        let db = open_database(database).await?;
+        let core = core(db, clock, serve, public_url).await?;
+        prepare(&core, serve).await?;
         let state = AppState {
             core,
             metrics: Metrics::new(),

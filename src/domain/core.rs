@@ -29,7 +29,8 @@ pub struct CoreSettings {
     /// …and this long after login at the latest.
     pub session_max_lifetime: SignedDuration,
     /// Validation writes the renewed expiry only when it moves by more than
-    /// this, so the most frequent call rarely writes.
+    /// this: a burst of validations (one per request of a page) writes once,
+    /// and a session never ends more than this much before 30 minutes.
     pub session_renew_step: SignedDuration,
 }
 
@@ -43,7 +44,7 @@ impl CoreSettings {
             max_pin_attempts: 5,
             session_idle_timeout: SignedDuration::from_mins(30),
             session_max_lifetime: SignedDuration::from_hours(12),
-            session_renew_step: SignedDuration::from_secs(60),
+            session_renew_step: SignedDuration::from_secs(5),
         }
     }
 }

@@ -91,6 +91,17 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+/// An email the system owes someone, composed and ready for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// What it is about (`registration_received`, `approved`, …).
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

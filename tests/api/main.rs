@@ -7,7 +7,14 @@
 mod admin;
 mod concurrency;
 mod errors;
+mod flow;
 mod harness;
+mod login_audit;
+mod login_concurrency;
+mod login_qr;
+mod login_scan;
+mod login_sessions;
+mod login_verify;
 mod mobile;
 mod operations;
 mod queue;

@@ -27,20 +27,25 @@ fn internal(e: impl std::fmt::Display) -> DomainError {
     DomainError::Internal(e.to_string())
 }
 
-/// Why a QR code cannot be verified now, in the contract's order: expired,
-/// then the state it is in. `None`: it is scanned and its PIN is live.
+/// Why a QR code cannot be verified now, in the contract's order: expired
+/// (the QR code if never scanned, else the PIN), then the state it is in. A
+/// locked code answers 429 for good, whatever the time. `None`: it is
+/// scanned and its PIN is live.
 fn verify_refusal(qr: &QrRecord, now: Timestamp) -> Option<DomainError> {
+    if qr.state == QrState::Locked {
+        return Some(DomainError::TooManyAttempts);
+    }
+    match qr.pin_expires_at {
+        None if now >= qr.expires_at => return Some(DomainError::QrExpired),
+        Some(pin_expiry) if now >= pin_expiry => return Some(DomainError::PinExpired),
+        _ => {}
+    }
     match qr.state {
-        // Terminal states answer the same for ever.
+        QrState::Pending => Some(DomainError::QrNotScanned),
         QrState::Verified => Some(DomainError::QrAlreadyUsed),
         QrState::Denied => Some(DomainError::QrDenied),
         QrState::Locked => Some(DomainError::TooManyAttempts),
-        QrState::Pending if now >= qr.expires_at => Some(DomainError::QrExpired),
-        QrState::Pending => Some(DomainError::QrNotScanned),
-        QrState::Scanned => match qr.pin_expires_at {
-            Some(expiry) if now < expiry => None,
-            _ => Some(DomainError::PinExpired),
-        },
+        QrState::Scanned => None,
     }
 }
 
