@@ -1,5 +1,7 @@
 //! Time is an input: the server asks a `Clock`, so tests can move time
-//! forward (expiry, idle timeouts, operating hours) without sleeping.
+//! forward (expiry, idle timeouts, operating hours) without sleeping. Also
+//! how timestamps are written for people and clients: RFC 3339 in UTC, whole
+//! seconds, ending in `Z`.
 
 use std::sync::{Arc, Mutex};
 
@@ -51,5 +53,25 @@ impl Clock for ManualClock {
             .lock()
             .map(|t| *t)
             .unwrap_or_else(|_| Timestamp::now())
+    }
+}
+
+/// A timestamp as the API and emails write it: `2026-11-25T14:00:00Z`.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub fn rfc3339_opt(t: Option<Timestamp>) -> Option<String> {
+    t.map(rfc3339)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_whole_seconds_in_utc() {
+        let t: Timestamp = "2026-11-25T14:00:00.789+01:00".parse().unwrap();
+        assert_eq!(rfc3339(t), "2026-11-25T13:00:00Z");
     }
 }

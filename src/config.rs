@@ -38,7 +38,7 @@ pub enum Command {
     Setup,
 }
 
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct CreateAdminArgs {
     #[arg(long, default_value = "admin")]
     pub username: String,
@@ -47,6 +47,16 @@ pub struct CreateAdminArgs {
     pub password: Option<String>,
     #[arg(long)]
     pub email: Option<String>,
+}
+
+impl std::fmt::Debug for CreateAdminArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateAdminArgs")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("email", &self.email)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -90,7 +100,7 @@ pub struct LogArgs {
     pub log_format: LogFormat,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(
@@ -140,6 +150,65 @@ pub struct ServeArgs {
     pub trust_proxy_headers: bool,
     #[command(flatten)]
     pub hours: InitialHours,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or network.
+    None,
+}
+
+/// The mail server. Without `SMTP_HOST`, emails are written to the log.
+#[derive(Clone, Args)]
+pub struct SmtpArgs {
+    #[arg(long, env = "SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+    /// Default: 587 for starttls, 465 for tls, 25 for none.
+    #[arg(long, env = "SMTP_PORT", global = true)]
+    pub smtp_port: Option<u16>,
+    #[arg(long, env = "SMTP_USERNAME", global = true)]
+    pub smtp_username: Option<String>,
+    #[arg(long, env = "SMTP_PASSWORD", hide_env_values = true, global = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of every email.
+    #[arg(
+        long,
+        env = "SMTP_FROM",
+        default_value = "Central Auth <noreply@localhost>",
+        global = true
+    )]
+    pub smtp_from: String,
+    #[arg(long, env = "SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls, global = true)]
+    pub smtp_tls: SmtpTls,
+    /// Seconds before a mail server that does not answer counts as down.
+    #[arg(long, env = "SMTP_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub smtp_timeout_secs: u64,
+    /// How often the outbox is checked for retries and for mail queued by
+    /// other instances, in milliseconds.
+    #[arg(long, env = "OUTBOX_POLL_MS", default_value_t = 2000, global = true)]
+    pub outbox_poll_ms: u64,
+}
+
+impl std::fmt::Debug for SmtpArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpArgs")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_username", &self.smtp_username)
+            .field(
+                "smtp_password",
+                &self.smtp_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("smtp_from", &self.smtp_from)
+            .field("smtp_tls", &self.smtp_tls)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The operating hours written on first start; after that an admin changes
@@ -166,6 +235,22 @@ pub struct InitialHours {
         global = true
     )]
     pub operating_days: String,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("admin_email", &self.admin_email)
+            .field("hours", &self.hours)
+            .field("smtp", &self.smtp)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServeArgs {

@@ -18,6 +18,8 @@ use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::domain::secret::Password;
 use crate::domain::signing;
 use crate::domain::{Core, CoreSettings};
+use crate::email::mailer::Mailer;
+use crate::email::worker::OutboxWorker;
 use crate::http;
 use crate::http::metrics::Metrics;
 use crate::http::state::AppState;
@@ -48,6 +50,7 @@ pub async fn core(
     settings.admin_token_ttl = secs(serve.admin_token_ttl_secs);
     settings.session_idle_timeout = secs(serve.session_idle_timeout_secs);
     settings.session_max_lifetime = secs(serve.session_max_lifetime);
+    settings.admin_email = serve.admin_email.clone().filter(|e| !e.trim().is_empty());
     let signer = signing::load_signer(&db, public_url, clock.now()).await?;
     Ok(Core::new(db, clock, hasher, settings, signer))
 }
@@ -114,6 +117,7 @@ pub async fn prepare(core: &Core, serve: &ServeArgs) -> anyhow::Result<()> {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    outbox: OutboxWorker,
 }
 
 impl Application {
@@ -129,14 +133,29 @@ impl Application {
         // issuer must name it.
         let public_url = serve.public_url_for(listener.local_addr()?);
         let db = open_database(database).await?;
-        let core = core(db, clock, serve, public_url).await?;
+        let core = core(db, clock.clone(), serve, public_url).await?;
         prepare(&core, serve).await?;
+        let mailer = Mailer::from_settings(&serve.smtp)?;
+        if let Mailer::Log = mailer {
+            tracing::warn!("SMTP_HOST is not set: emails are written to the log instead of sent");
+        }
+        let outbox = OutboxWorker {
+            db: core.db().clone(),
+            mailer,
+            clock,
+            wake: core.outbox_wake(),
+            poll: Duration::from_millis(serve.smtp.outbox_poll_ms.max(50)),
+        };
         let state = AppState {
             core,
             metrics: Metrics::new(),
             trust_proxy_headers: serve.trust_proxy_headers,
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            outbox,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -156,6 +175,7 @@ impl Application {
                 metrics.upkeep();
             }
         });
+        let outbox = tokio::spawn(self.outbox.run());
         let db = self.state.core.db().clone();
         let app = http::app(self.state);
         let served = axum::serve(
@@ -165,6 +185,8 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         upkeep.abort();
+        // A message being sent keeps its lease and is retried when it expires.
+        outbox.abort();
         db.close().await;
         served?;
         Ok(())

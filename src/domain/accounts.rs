@@ -1,10 +1,14 @@
 //! Accounts after registration: the admin's approval queue, activation and
 //! deactivation, and enrolling the authenticator app (`mobile/login`).
 
-use crate::domain::model::{AccountStatus, Admin, Page, PageRequest, PendingUser, User};
+use crate::clock::rfc3339;
+use crate::domain::model::{
+    AccountStatus, Admin, ClientInfo, Page, PageRequest, PendingUser, User,
+};
 use crate::domain::secret::{AuthKey, Password};
 use crate::domain::types::{RejectionReason, UserId, Username};
 use crate::domain::{Core, DomainError};
+use crate::email::compose::{self, Person};
 use crate::storage::users::UserFilter;
 use crate::storage::{ApprovalOutcome, StatusChange};
 
@@ -13,6 +17,14 @@ use crate::storage::{ApprovalOutcome, StatusChange};
 pub struct Enrolment {
     pub user: User,
     pub auth_key: AuthKey,
+}
+
+fn person(p: &PendingUser) -> Person<'_> {
+    Person {
+        email: &p.email,
+        username: &p.username,
+        full_name: &p.full_name,
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> DomainError {
@@ -47,11 +59,22 @@ impl Core {
     /// usable one from `mobile/login`).
     pub async fn approve(&self, user_id: &UserId, admin: &Admin) -> Result<User, DomainError> {
         let auth_key = AuthKey::generate().map_err(internal)?;
+        let emails = match self.still_pending(user_id).await? {
+            Some(p) => vec![compose::approved(&person(&p), &self.settings.public_url)?],
+            None => Vec::new(),
+        };
         let outcome = self
             .db
-            .approve_registration(user_id, &auth_key.hash(), &admin.admin_id, self.now())
+            .approve_registration(
+                user_id,
+                &auth_key.hash(),
+                &admin.admin_id,
+                self.now(),
+                &emails,
+            )
             .await?;
         let user = settle(outcome)?;
+        self.outbox_wake.notify_one();
         tracing::info!(user_id = %user.user_id, admin = %admin.username, "registration approved");
         Ok(user)
     }
@@ -62,18 +85,29 @@ impl Core {
         reason: Option<RejectionReason>,
         admin: &Admin,
     ) -> Result<PendingUser, DomainError> {
+        let reason = reason.as_ref().map(RejectionReason::as_str);
+        let emails = match self.still_pending(user_id).await? {
+            Some(p) => vec![compose::rejected(&person(&p), reason)?],
+            None => Vec::new(),
+        };
         let outcome = self
             .db
-            .reject_registration(
-                user_id,
-                reason.as_ref().map(RejectionReason::as_str),
-                &admin.admin_id,
-                self.now(),
-            )
+            .reject_registration(user_id, reason, &admin.admin_id, self.now(), &emails)
             .await?;
         let user = settle(outcome)?;
+        self.outbox_wake.notify_one();
         tracing::info!(user_id = %user.user_id, admin = %admin.username, "registration rejected");
         Ok(user)
+    }
+
+    /// The registration if it is still waiting: whom the decision's email
+    /// goes to. (Storage settles races; this only composes the message.)
+    async fn still_pending(&self, user_id: &UserId) -> Result<Option<PendingUser>, DomainError> {
+        Ok(self
+            .db
+            .find_pending(user_id)
+            .await?
+            .filter(|p| p.status == AccountStatus::Pending))
     }
 
     pub async fn users(
@@ -121,6 +155,7 @@ impl Core {
         &self,
         username: &str,
         password: Option<Password>,
+        device: &ClientInfo,
     ) -> Result<Enrolment, DomainError> {
         let account = match Username::parse(username) {
             Ok(name) => self.db.find_credentials(name.as_str()).await?,
@@ -144,12 +179,29 @@ impl Core {
             AccountStatus::Active => {}
         }
         let auth_key = AuthKey::generate().map_err(internal)?;
+        let now = self.now();
         let user = self
             .db
-            .replace_auth_key(&account.user_id, &auth_key.hash(), self.now())
+            .find_user(&account.user_id)
+            .await?
+            .ok_or(DomainError::UserInactive)?;
+        let notice = compose::new_device(
+            &Person {
+                email: &user.email,
+                username: &user.username,
+                full_name: &user.full_name,
+            },
+            &rfc3339(now),
+            device.ip.as_deref(),
+            device.user_agent.as_deref(),
+        )?;
+        let user = self
+            .db
+            .replace_auth_key(&account.user_id, &auth_key.hash(), now, &[notice])
             .await?
             // Deactivated between the lookup and now.
             .ok_or(DomainError::UserInactive)?;
+        self.outbox_wake.notify_one();
         tracing::info!(user_id = %user.user_id, "authenticator enrolled on a new device");
         Ok(Enrolment { user, auth_key })
     }

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
+use crate::domain::DomainError;
 use crate::domain::password::PasswordHasher;
 use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
@@ -32,6 +34,9 @@ pub struct CoreSettings {
     /// this: a burst of validations (one per request of a page) writes once,
     /// and a session never ends more than this much before 30 minutes.
     pub session_renew_step: SignedDuration,
+    /// Told of registrations and denied logins, besides every admin with an
+    /// email (`ADMIN_EMAIL`).
+    pub admin_email: Option<String>,
 }
 
 impl CoreSettings {
@@ -45,6 +50,7 @@ impl CoreSettings {
             session_idle_timeout: SignedDuration::from_mins(30),
             session_max_lifetime: SignedDuration::from_hours(12),
             session_renew_step: SignedDuration::from_secs(5),
+            admin_email: None,
         }
     }
 }
@@ -56,6 +62,8 @@ pub struct Core {
     pub(crate) hasher: PasswordHasher,
     pub(crate) settings: Arc<CoreSettings>,
     pub(crate) signer: Arc<SessionSigner>,
+    /// Rung after an email is queued, so the outbox worker sends it at once.
+    pub(crate) outbox_wake: Arc<Notify>,
 }
 
 impl Core {
@@ -72,7 +80,23 @@ impl Core {
             hasher,
             settings: Arc::new(settings),
             signer: Arc::new(signer),
+            outbox_wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// The bell the outbox worker listens to.
+    pub fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// Everyone told about registrations and denied logins: admins with an
+    /// email, and `ADMIN_EMAIL`, each once.
+    pub(crate) async fn admin_recipients(&self) -> Result<Vec<String>, DomainError> {
+        let mut recipients = self.db.admin_emails().await?;
+        recipients.extend(self.settings.admin_email.clone());
+        let mut seen = std::collections::HashSet::new();
+        recipients.retain(|r| seen.insert(r.to_lowercase()));
+        Ok(recipients)
     }
 
     pub fn signer(&self) -> &SessionSigner {

@@ -4,6 +4,7 @@ use crate::domain::password::PasswordHash;
 use crate::domain::secret::Password;
 use crate::domain::types::{Email, FullName, Phone, UserId, Username};
 use crate::domain::{Core, DomainError};
+use crate::email::compose::{self, Person};
 use crate::storage::RegistrationOutcome;
 use crate::storage::users::NewRegistration;
 
@@ -29,21 +30,35 @@ impl Core {
         }
         let password_hash: PasswordHash = self.hasher.hash(&new.password).await?;
         let user_id = UserId::generate();
+        let emails = compose::registration_received(
+            &self.admin_recipients().await?,
+            &Person {
+                email: new.email.as_str(),
+                username,
+                full_name: new.full_name.as_str(),
+            },
+            new.phone.as_ref().map(Phone::as_str),
+            &self.settings.public_url,
+        )?;
         let outcome = self
             .db
-            .insert_registration(&NewRegistration {
-                user_id: &user_id,
-                email: new.email.as_str(),
-                email_lower: &email_lower,
-                username,
-                password_hash: &password_hash,
-                full_name: new.full_name.as_str(),
-                phone: new.phone.as_ref().map(Phone::as_str),
-                registered_at: self.now(),
-            })
+            .insert_registration(
+                &NewRegistration {
+                    user_id: &user_id,
+                    email: new.email.as_str(),
+                    email_lower: &email_lower,
+                    username,
+                    password_hash: &password_hash,
+                    full_name: new.full_name.as_str(),
+                    phone: new.phone.as_ref().map(Phone::as_str),
+                    registered_at: self.now(),
+                },
+                &emails,
+            )
             .await?;
         match outcome {
             RegistrationOutcome::Created => {
+                self.outbox_wake.notify_one();
                 tracing::info!(user_id = %user_id, "registration queued for approval");
                 Ok(user_id)
             }

@@ -9,6 +9,7 @@ use crate::domain::{Core, DomainError};
 use crate::storage::history::{
     Counts, HistoryEntry, HistoryFilter, ServiceUsage, UserServiceUsage,
 };
+use crate::storage::outbox::OutboxEntry;
 
 /// The dashboard numbers, and one user's usage when asked for.
 #[derive(Debug)]
@@ -49,6 +50,15 @@ impl Core {
         page: &PageRequest,
     ) -> Result<Page<HistoryEntry>, DomainError> {
         Ok(self.db.list_history(filter, page).await?)
+    }
+
+    /// The email outbox, newest first.
+    pub async fn outbox(
+        &self,
+        status: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<OutboxEntry>, DomainError> {
+        Ok(self.db.list_outbox(status, page).await?)
     }
 
     pub async fn stats(&self, user_id: Option<&UserId>) -> Result<Stats, DomainError> {

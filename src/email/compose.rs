@@ -9,30 +9,46 @@ use crate::domain::model::OutgoingEmail;
 
 /// Defines the text and HTML templates of one email over the same fields.
 macro_rules! email_templates {
-    ($text:ident, $html:ident, $file:literal, { $($field:ident : $ty:ty),* $(,)? }) => {
+    ($text:ident = $text_file:literal, $html:ident = $html_file:literal,
+     { $($field:ident : $ty:ty),* $(,)? }) => {
         #[derive(Template)]
-        #[template(path = concat!("email/", $file, ".txt"))]
+        #[template(path = $text_file)]
         struct $text<'a> { $($field: $ty),* }
 
         #[derive(Template)]
-        #[template(path = concat!("email/", $file, ".html"))]
+        #[template(path = $html_file)]
         struct $html<'a> { $($field: $ty),* }
     };
 }
 
-email_templates!(RegistrationText, RegistrationHtml, "registration_received", {
+email_templates!(
+    RegistrationText = "email/registration_received.txt",
+    RegistrationHtml = "email/registration_received.html",
+    {
     full_name: &'a str, username: &'a str, email: &'a str, phone: Option<&'a str>, queue_url: &'a str,
 });
-email_templates!(ApprovedText, ApprovedHtml, "approved", {
+email_templates!(
+    ApprovedText = "email/approved.txt",
+    ApprovedHtml = "email/approved.html",
+    {
     full_name: &'a str, username: &'a str, app_url: &'a str,
 });
-email_templates!(RejectedText, RejectedHtml, "rejected", {
+email_templates!(
+    RejectedText = "email/rejected.txt",
+    RejectedHtml = "email/rejected.html",
+    {
     full_name: &'a str, username: &'a str, reason: Option<&'a str>,
 });
-email_templates!(NewDeviceText, NewDeviceHtml, "new_device", {
+email_templates!(
+    NewDeviceText = "email/new_device.txt",
+    NewDeviceHtml = "email/new_device.html",
+    {
     full_name: &'a str, username: &'a str, at: &'a str, ip: Option<&'a str>, user_agent: Option<&'a str>,
 });
-email_templates!(DeniedText, DeniedHtml, "login_denied", {
+email_templates!(
+    DeniedText = "email/login_denied.txt",
+    DeniedHtml = "email/login_denied.html",
+    {
     username: &'a str, service: &'a str, requested_at: &'a str, ip: &'a str, user_agent: &'a str,
     history_url: &'a str,
 });
@@ -44,7 +60,9 @@ fn render(t: &impl Template) -> Result<String, DomainError> {
 
 /// Subjects are one header line: user-typed parts lose line breaks.
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn email(
@@ -78,25 +96,35 @@ pub fn registration_received(
     public_url: &str,
 ) -> Result<Vec<OutgoingEmail>, DomainError> {
     let queue_url = format!("{public_url}/admin/pending");
-    let fields = (person.full_name, person.username, person.email, phone, queue_url.as_str());
     let text = RegistrationText {
-        full_name: fields.0,
-        username: fields.1,
-        email: fields.2,
-        phone: fields.3,
-        queue_url: fields.4,
+        full_name: person.full_name,
+        username: person.username,
+        email: person.email,
+        phone,
+        queue_url: &queue_url,
     };
     let html = RegistrationHtml {
-        full_name: fields.0,
-        username: fields.1,
-        email: fields.2,
-        phone: fields.3,
-        queue_url: fields.4,
+        full_name: person.full_name,
+        username: person.username,
+        email: person.email,
+        phone,
+        queue_url: &queue_url,
     };
-    let subject = format!("New registration: {} ({})", person.full_name, person.username);
+    let subject = format!(
+        "New registration: {} ({})",
+        person.full_name, person.username
+    );
     admins
         .iter()
-        .map(|admin| email("registration_received", admin, subject.clone(), &text, &html))
+        .map(|admin| {
+            email(
+                "registration_received",
+                admin,
+                subject.clone(),
+                &text,
+                &html,
+            )
+        })
         .collect()
 }
 
@@ -221,10 +249,15 @@ mod tests {
 
     #[test]
     fn html_escapes_what_users_typed_and_text_keeps_it() {
-        let mails = registration_received(&["ops@example.com".into()], &john(), None, "http://x").unwrap();
+        let mails =
+            registration_received(&["ops@example.com".into()], &john(), None, "http://x").unwrap();
         let mail = &mails[0];
         assert_eq!(mail.recipient, "ops@example.com");
-        assert!(mail.body_html.contains("&#60;b&#62;John&#60;/b&#62; &#38; Co") || mail.body_html.contains("&lt;b&gt;John&lt;/b&gt; &amp; Co"));
+        assert!(
+            mail.body_html
+                .contains("&#60;b&#62;John&#60;/b&#62; &#38; Co")
+                || mail.body_html.contains("&lt;b&gt;John&lt;/b&gt; &amp; Co")
+        );
         assert!(!mail.body_html.contains("<b>John</b>"));
         assert!(mail.body_text.contains("<b>John</b> & Co"));
         assert!(mail.body_text.contains("http://x/admin/pending"));
@@ -236,7 +269,8 @@ mod tests {
             full_name: "Evil\r\nBcc: victim@example.com",
             ..john()
         };
-        let mails = registration_received(&["a@example.com".into()], &person, None, "http://x").unwrap();
+        let mails =
+            registration_received(&["a@example.com".into()], &person, None, "http://x").unwrap();
         assert!(!mails[0].subject.contains('\n') && !mails[0].subject.contains('\r'));
     }
 

@@ -100,9 +100,13 @@ impl Mailer {
                 email.body_html.clone(),
             ))
             .map_err(|e| SendFailure::permanent(format!("cannot build the message: {e}")))?;
-        transport.send(message).await.map(|_| ()).map_err(|e| SendFailure {
-            permanent: e.is_permanent(),
-            message: e.to_string(),
-        })
+        transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendFailure {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
     }
 }

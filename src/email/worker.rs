@@ -63,7 +63,8 @@ impl OutboxWorker {
                     tracing::info!(id = email.id, kind = %email.kind, to = %email.recipient, "email sent");
                 }
                 Err(failure) => {
-                    let retry_at = (!failure.permanent).then(|| retry_time(self.clock.now(), email.attempts));
+                    let retry_at =
+                        (!failure.permanent).then(|| retry_time(self.clock.now(), email.attempts));
                     self.db
                         .mark_email_failed(email.id, &failure.message, retry_at)
                         .await?;

@@ -8,7 +8,6 @@ pub mod middleware;
 pub mod problem;
 pub mod routes;
 pub mod state;
-pub mod time;
 pub mod views;
 
 use std::any::Any;
@@ -83,6 +82,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::sessions::router())
         .merge(routes::reports::router())
         .merge(routes::well_known::router())
+        .merge(routes::outbox::router())
         .merge(routes::ops::router())
 }
 

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::clock::rfc3339;
 use crate::domain::{DomainError, FieldError};
-use crate::http::time::rfc3339;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

@@ -3,8 +3,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::model::{Page, PendingUser, Service, User};
-use crate::http::time::{rfc3339, rfc3339_opt};
 
 /// A page of a list; pass `next_cursor` back as `?cursor=` for the next one.
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,6 +11,7 @@
 mod admins;
 pub mod history;
 mod keys;
+pub mod outbox;
 pub mod qr;
 mod schedule;
 pub mod services;

@@ -91,7 +91,11 @@ pub(super) async fn enqueue(
 
 impl Database {
     /// Queues emails on their own (for changes that write nothing else).
-    pub async fn enqueue_emails(&self, emails: &[OutgoingEmail], now: Timestamp) -> Result<(), StorageError> {
+    pub async fn enqueue_emails(
+        &self,
+        emails: &[OutgoingEmail],
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         if emails.is_empty() {
             return Ok(());
         }
@@ -174,7 +178,11 @@ impl Database {
     }
 
     /// The outbox, newest first.
-    pub async fn list_outbox(&self, status: Option<&str>, page: &PageRequest) -> Result<Page<OutboxEntry>, StorageError> {
+    pub async fn list_outbox(
+        &self,
+        status: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<OutboxEntry>, StorageError> {
         let before = page.after.as_ref().and_then(|c| c.id.parse::<i64>().ok());
         let sql = format!(
             "SELECT {OUTBOX_COLUMNS} FROM email_outbox WHERE ($1 IS NULL OR status = $1) \

@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 use sqlx::FromRow;
 
+use super::outbox::enqueue;
 use super::{Database, StorageError, from_millis, from_millis_opt, to_millis};
+use crate::domain::model::OutgoingEmail;
 use crate::domain::secret::TokenHash;
 use crate::domain::types::{ServiceId, UserId};
 
@@ -176,15 +178,27 @@ impl Database {
 
     /// Locks a QR code for good because its person says they did not start
     /// the login. `false` when it was verified meanwhile.
-    pub async fn mark_denied(&self, qr_id: &str) -> Result<bool, StorageError> {
+    /// The admins' alert (`emails`) is queued in the same transaction.
+    pub async fn mark_denied(
+        &self,
+        qr_id: &str,
+        emails: &[OutgoingEmail],
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE qr_sessions SET status = 'denied' \
              WHERE qr_id = $1 AND status IN ('pending', 'scanned', 'locked', 'denied')",
         )
         .bind(qr_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        enqueue(&mut tx, emails, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Counts one wrong PIN, locking the QR code at `limit`. Returns the new

@@ -3,11 +3,14 @@
 use jiff::Timestamp;
 use sqlx::FromRow;
 
+use super::outbox::enqueue;
 use super::{
     Database, StorageError, after_millis, from_millis, from_millis_opt, into_page,
     is_unique_violation, to_millis,
 };
-use crate::domain::model::{AccountStatus, Cursor, Page, PageRequest, PendingUser, User};
+use crate::domain::model::{
+    AccountStatus, Cursor, OutgoingEmail, Page, PageRequest, PendingUser, User,
+};
 use crate::domain::password::PasswordHash;
 use crate::domain::secret::TokenHash;
 use crate::domain::types::{AdminId, UserId};
@@ -166,6 +169,7 @@ impl Database {
     pub async fn insert_registration(
         &self,
         reg: &NewRegistration<'_>,
+        emails: &[OutgoingEmail],
     ) -> Result<RegistrationOutcome, StorageError> {
         let mut tx = self.pool.begin().await?;
         let reserved = sqlx::query(
@@ -197,6 +201,7 @@ impl Database {
         .bind(to_millis(reg.registered_at))
         .execute(&mut *tx)
         .await?;
+        enqueue(&mut tx, emails, reg.registered_at).await?;
         tx.commit().await?;
         Ok(RegistrationOutcome::Created)
     }
@@ -233,6 +238,7 @@ impl Database {
         auth_key_hash: &TokenHash,
         admin: &AdminId,
         now: Timestamp,
+        emails: &[OutgoingEmail],
     ) -> Result<ApprovalOutcome<User>, StorageError> {
         let mut tx = self.pool.begin().await?;
         // Write first: this DELETE takes the row (and on SQLite the write lock)
@@ -266,6 +272,7 @@ impl Database {
             .bind(admin.as_str())
             .fetch_one(&mut *tx)
             .await?;
+        enqueue(&mut tx, emails, now).await?;
         tx.commit().await?;
         Ok(ApprovalOutcome::Done(row.try_into()?))
     }
@@ -277,23 +284,41 @@ impl Database {
         reason: Option<&str>,
         admin: &AdminId,
         now: Timestamp,
+        emails: &[OutgoingEmail],
     ) -> Result<ApprovalOutcome<PendingUser>, StorageError> {
         let sql = format!(
             "UPDATE pending_users SET status = 'rejected', rejected_at = $2, rejected_by = $3, \
              rejection_reason = $4 WHERE user_id = $1 AND status = 'pending' \
              RETURNING {PENDING_COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user_id.as_str())
             .bind(to_millis(now))
             .bind(admin.as_str())
             .bind(reason)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return self.why_not_pending(user_id).await;
+        };
+        enqueue(&mut tx, emails, now).await?;
+        tx.commit().await?;
+        Ok(ApprovalOutcome::Done(row.try_into()?))
+    }
+
+    /// A registration in the queue (pending or rejected), by id.
+    pub async fn find_pending(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Option<PendingUser>, StorageError> {
+        let sql = format!("SELECT {PENDING_COLUMNS} FROM pending_users WHERE user_id = $1");
+        let row: Option<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            Some(row) => Ok(ApprovalOutcome::Done(row.try_into()?)),
-            None => self.why_not_pending(user_id).await,
-        }
+        row.map(PendingUser::try_from).transpose()
     }
 
     async fn why_not_pending<T>(
@@ -358,18 +383,25 @@ impl Database {
         user_id: &UserId,
         auth_key_hash: &TokenHash,
         now: Timestamp,
+        emails: &[OutgoingEmail],
     ) -> Result<Option<User>, StorageError> {
         let sql = format!(
             "UPDATE active_users SET auth_key_hash = $2, auth_key_issued_at = $3 \
              WHERE user_id = $1 AND is_active = 1 RETURNING {USER_COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user_id.as_str())
             .bind(auth_key_hash.as_str())
             .bind(to_millis(now))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.map(User::try_from).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        enqueue(&mut tx, emails, now).await?;
+        tx.commit().await?;
+        Ok(Some(row.try_into()?))
     }
 
     /// The user whose current auth key hashes to `hash`.

@@ -61,7 +61,11 @@ pub struct Flow {
 
 impl Flow {
     pub async fn start() -> Flow {
-        let app = TestApp::spawn().await;
+        Self::start_on(TestApp::spawn().await).await
+    }
+
+    /// The same cast on a server started by the caller.
+    pub async fn start_on(app: TestApp) -> Flow {
         let admin = app.admin_token().await;
         let mut flow = Flow {
             app,

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use central_auth::clock::ManualClock;
-use central_auth::config::{DatabaseArgs, InitialHours, ServeArgs};
+use central_auth::config::{DatabaseArgs, InitialHours, ServeArgs, SmtpArgs, SmtpTls};
 use central_auth::startup::Application;
 use jiff::Timestamp;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub const ADMIN_PASSWORD: &str = "admin password for tests";
 
@@ -17,8 +18,9 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub clock: ManualClock,
-    _dir: TempDir,
-    _stop: oneshot::Sender<()>,
+    dir: Arc<TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 /// A Wednesday noon (UTC), so schedules have a known "now".
@@ -26,46 +28,96 @@ pub fn test_start() -> Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()
 }
 
+/// How a test server is started; `TestApp::spawn()` uses the defaults.
+#[derive(Default)]
+pub struct Options {
+    /// Deliver email over SMTP to this loopback port (else: to the log).
+    pub smtp_port: Option<u16>,
+    /// Reuse this folder's database (a restart), else a fresh one.
+    pub dir: Option<Arc<TempDir>>,
+    /// Start the clock here, else at `test_start()`.
+    pub now: Option<Timestamp>,
+}
+
+fn serve_args(smtp_port: Option<u16>) -> ServeArgs {
+    ServeArgs {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        admin_password: Some(ADMIN_PASSWORD.to_owned()),
+        admin_email: Some("ops@example.com".to_owned()),
+        admin_token_ttl_secs: 3600,
+        session_idle_timeout_secs: 1800,
+        session_max_lifetime: 43200,
+        trust_proxy_headers: false,
+        hours: InitialHours {
+            operating_hours_enabled: false,
+            timezone: "UTC".to_owned(),
+            opening_time: "08:00".to_owned(),
+            closing_time: "18:00".to_owned(),
+            operating_days: "mon,tue,wed,thu,fri".to_owned(),
+        },
+        smtp: SmtpArgs {
+            smtp_host: smtp_port.map(|_| "127.0.0.1".to_owned()),
+            smtp_port,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Central Auth <auth@example.com>".to_owned(),
+            smtp_tls: SmtpTls::None,
+            smtp_timeout_secs: 2,
+            outbox_poll_ms: 100,
+        },
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let dir = options
+            .dir
+            .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
         let database = DatabaseArgs {
             database_url: format!("sqlite://{}", dir.path().join("central-auth.db").display()),
             database_max_connections: 10,
             database_acquire_timeout_secs: 10,
         };
-        let serve = ServeArgs {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            public_url: None,
-            admin_password: Some(ADMIN_PASSWORD.to_owned()),
-            admin_email: Some("ops@example.com".to_owned()),
-            admin_token_ttl_secs: 3600,
-            session_idle_timeout_secs: 1800,
-            session_max_lifetime: 43200,
-            trust_proxy_headers: false,
-            hours: InitialHours {
-                operating_hours_enabled: false,
-                timezone: "UTC".to_owned(),
-                opening_time: "08:00".to_owned(),
-                closing_time: "18:00".to_owned(),
-                operating_days: "mon,tue,wed,thu,fri".to_owned(),
-            },
-        };
-        let clock = ManualClock::new(test_start());
-        let app = Application::build(&database, &serve, Arc::new(clock.clone()))
-            .await
-            .expect("server starts");
+        let clock = ManualClock::new(options.now.unwrap_or_else(test_start));
+        let app = Application::build(
+            &database,
+            &serve_args(options.smtp_port),
+            Arc::new(clock.clone()),
+        )
+        .await
+        .expect("server starts");
         let addr = app.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run(async move {
+        let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
         }));
         TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             clock,
-            _dir: dir,
-            _stop: stop,
+            dir,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// The folder of this server's database, to start another on it.
+    pub fn dir(&self) -> Arc<TempDir> {
+        self.dir.clone()
+    }
+
+    /// Stops the server and waits until it has shut down.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod admin;
 mod concurrency;
+mod email;
 mod errors;
 mod flow;
 mod harness;
@@ -22,4 +23,5 @@ mod registration;
 mod schedule;
 mod secrets;
 mod services;
+mod smtp;
 mod users;

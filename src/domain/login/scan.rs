@@ -3,11 +3,13 @@
 
 use jiff::Timestamp;
 
+use crate::clock::rfc3339;
 use crate::domain::login::AttemptTrail;
 use crate::domain::login::qr_code::{QrStatus, status_at};
 use crate::domain::model::{ClientInfo, Service, User};
 use crate::domain::secret::{AuthKey, Pin, QrToken};
 use crate::domain::{Core, DomainError};
+use crate::email::compose::{self, DeniedLogin};
 use crate::storage::qr::{QrRecord, QrState, Scan};
 
 /// What the phone shows: the PIN, and who is asking for it.
@@ -169,9 +171,24 @@ impl Core {
         if scanned_by.is_some_and(|id| id != user.user_id) {
             return Err(DomainError::WrongUser);
         }
-        if !self.db.mark_denied(&qr.qr_id).await? {
+        let service = self.db.find_service(&qr.service_id).await?;
+        let alert = compose::login_denied(
+            &self.admin_recipients().await?,
+            &DeniedLogin {
+                username: &user.username,
+                service: service
+                    .as_ref()
+                    .map_or("an unknown service", |s| s.name.as_str()),
+                requested_at: &rfc3339(qr.created_at),
+                ip: qr.requester_ip.as_deref().unwrap_or("not reported"),
+                user_agent: qr.requester_user_agent.as_deref().unwrap_or("not reported"),
+            },
+            &self.settings.public_url,
+        )?;
+        if !self.db.mark_denied(&qr.qr_id, &alert, self.now()).await? {
             return Err(DomainError::QrAlreadyUsed);
         }
+        self.outbox_wake.notify_one();
         tracing::warn!(
             user_id = %user.user_id,
             service_id = %qr.service_id,

@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::rfc3339;
 use crate::domain::model::PageRequest;
 use crate::domain::types::{RejectionReason, UserId};
 use crate::http::extract::{AdminAuth, ApiJson, ApiQuery, OptionalJson};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::mobile::CredentialsRequest;
 use crate::http::state::AppState;
-use crate::http::time::rfc3339;
 use crate::http::views::{Paginated, PendingUserView};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::FieldError;
 use crate::domain::model::ClientInfo;
 use crate::domain::secret::{ApiKey, AuthKey, Pin, QrToken};
@@ -16,7 +17,6 @@ use crate::domain::validation::{Validation, required};
 use crate::http::extract::{ApiJson, Caller};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
-use crate::http::time::{rfc3339, rfc3339_opt};
 use crate::http::views::SessionUserView;
 
 pub fn router() -> OpenApiRouter<AppState> {

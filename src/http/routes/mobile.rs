@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::secret::Password;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, Caller};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 
@@ -65,11 +65,15 @@ pub struct EnrolmentResponse {
 )]
 async fn mobile_login(
     State(state): State<AppState>,
+    Caller(device): Caller,
     ApiJson(body): ApiJson<CredentialsRequest>,
 ) -> Result<Json<EnrolmentResponse>, ApiError> {
     state.core.ensure_open().await?;
     let (username, password) = body.into_parts();
-    let enrolment = state.core.enrol_device(&username, password).await?;
+    let enrolment = state
+        .core
+        .enrol_device(&username, password, &device)
+        .await?;
     Ok(Json(EnrolmentResponse {
         user_id: enrolment.user.user_id.to_string(),
         auth_key: enrolment.auth_key.expose().to_owned(),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod mobile;
 pub mod ops;
+pub mod outbox;
 pub mod registration;
 pub mod reports;
 pub mod services;

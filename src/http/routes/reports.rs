@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::FieldError;
 use crate::domain::model::PageRequest;
 use crate::domain::types::UserId;
@@ -15,7 +16,6 @@ use crate::domain::validation::Validation;
 use crate::http::extract::{AdminAuth, ApiQuery};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
-use crate::http::time::{rfc3339, rfc3339_opt};
 use crate::http::views::Paginated;
 use crate::storage::history::{HistoryEntry, HistoryFilter};
 

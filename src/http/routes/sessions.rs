@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::rfc3339;
 use crate::domain::secret::SessionToken;
 use crate::domain::types::ServiceId;
 use crate::domain::validation::required;
 use crate::http::extract::ApiJson;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
-use crate::http::time::rfc3339;
 use crate::http::views::SessionUserView;
 
 pub fn router() -> OpenApiRouter<AppState> {

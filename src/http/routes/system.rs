@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::http::extract::{AdminAuth, ApiJson};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
-use crate::http::time::{rfc3339, rfc3339_opt};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
