@@ -51,12 +51,30 @@ pub enum StorageError {
 
 impl From<sqlx::Error> for StorageError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StorageError::Unavailable(err)
-            }
-            other => StorageError::Query(other),
+        if is_outage(&err) {
+            StorageError::Unavailable(err)
+        } else {
+            StorageError::Query(err)
         }
+    }
+}
+
+/// Whether an error means "the database cannot be reached right now" (503,
+/// try again) rather than "this query is wrong" (500).
+fn is_outage(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08: connection exceptions; 57P0x: the server is
+        // shutting down, crashed or starting up.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
@@ -133,10 +151,13 @@ impl Database {
         Ok(())
     }
 
-    /// A round trip to the database, for `/readyz`.
-    pub async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// A round trip to the database, for `/readyz`: answers within
+    /// `timeout` even when the database does not.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), StorageError> {
+        match tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(done) => done.map(|_| ()).map_err(StorageError::from),
+            Err(_) => Err(StorageError::Unavailable(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     pub async fn close(&self) {

@@ -250,13 +250,13 @@ async fn mail_owed_before_a_restart_is_sent_after_it() {
         StatusCode::CREATED
     );
     wait_for_failed_attempt(&first, &token).await;
-    let dir = first.dir();
+    let database = first.database();
     first.stop().await;
 
     let smtp = SmtpServer::start_on(port).await;
     let second = TestApp::spawn_with(Options {
         smtp_port: Some(port),
-        dir: Some(dir),
+        database: Some(database),
         now: Some("2026-11-25T12:01:00Z".parse().unwrap()),
     })
     .await;

@@ -18,7 +18,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub clock: ManualClock,
-    dir: Arc<TempDir>,
+    database: TestDb,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -28,13 +28,58 @@ pub fn test_start() -> Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()
 }
 
+/// A database of the test's own: a SQLite file in a temporary folder, or,
+/// when `TEST_DATABASE_URL` names a PostgreSQL server, a new database on it.
+#[derive(Clone)]
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<Arc<TempDir>>,
+}
+
+impl TestDb {
+    pub async fn fresh() -> TestDb {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if admin.starts_with("postgres") => Self::postgres(&admin).await,
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                TestDb {
+                    url: format!("sqlite://{}", dir.path().join("central-auth.db").display()),
+                    _dir: Some(Arc::new(dir)),
+                }
+            }
+        }
+    }
+
+    async fn postgres(admin: &str) -> TestDb {
+        use sqlx::Connection;
+        let name = format!("ca_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::postgres::PgConnection::connect(admin).await.unwrap();
+        sqlx::Executor::execute(
+            &mut conn,
+            sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+        )
+        .await
+        .unwrap();
+        let base = admin.rsplit_once('/').map_or(admin, |(base, _)| base);
+        TestDb {
+            url: format!("{base}/{name}"),
+            _dir: None,
+        }
+    }
+
+    #[allow(dead_code)] // used by the postgres test binary
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+}
+
 /// How a test server is started; `TestApp::spawn()` uses the defaults.
 #[derive(Default)]
 pub struct Options {
     /// Deliver email over SMTP to this loopback port (else: to the log).
     pub smtp_port: Option<u16>,
-    /// Reuse this folder's database (a restart), else a fresh one.
-    pub dir: Option<Arc<TempDir>>,
+    /// Reuse this database (a restart, or a second instance), else a fresh one.
+    pub database: Option<TestDb>,
     /// Start the clock here, else at `test_start()`.
     pub now: Option<Timestamp>,
 }
@@ -75,11 +120,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        let dir = options
-            .dir
-            .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
+        let db = match options.database {
+            Some(db) => db,
+            None => TestDb::fresh().await,
+        };
         let database = DatabaseArgs {
-            database_url: format!("sqlite://{}", dir.path().join("central-auth.db").display()),
+            database_url: db.url.clone(),
             database_max_connections: 10,
             database_acquire_timeout_secs: 10,
         };
@@ -100,15 +146,15 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             clock,
-            dir,
+            database: db,
             stop: Some(stop),
             server: Some(server),
         }
     }
 
-    /// The folder of this server's database, to start another on it.
-    pub fn dir(&self) -> Arc<TempDir> {
-        self.dir.clone()
+    /// This server's database, to start another server on it.
+    pub fn database(&self) -> TestDb {
+        self.database.clone()
     }
 
     /// Stops the server and waits until it has shut down.

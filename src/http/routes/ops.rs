@@ -34,7 +34,7 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
     state
         .core
         .db()
-        .ping()
+        .ping(std::time::Duration::from_secs(2))
         .await
         .map_err(|_| ApiError::Domain(DomainError::Unavailable))?;
     Ok("ready")

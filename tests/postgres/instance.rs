@@ -1,0 +1,110 @@
+//! A real `central-auth` process, as an operator runs it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const ADMIN_PASSWORD: &str = "admin password for tests";
+
+pub struct Instance {
+    pub base: String,
+    pub client: reqwest::Client,
+    child: Child,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Instance {
+    /// Starts the binary on `database_url` and waits until it is ready.
+    pub async fn start(database_url: &str) -> Instance {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_central-auth"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            // Every instance names the same issuer, as behind a load balancer.
+            .env("PUBLIC_URL", "http://auth.test")
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("DATABASE_ACQUIRE_TIMEOUT_SECS", "3")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let instance = Instance {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            child,
+        };
+        for _ in 0..300 {
+            if let Ok(res) = instance.client.get(instance.url("/readyz")).send().await {
+                if res.status() == StatusCode::OK {
+                    return instance;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("central-auth did not become ready on port {port}");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn admin_post(&self, token: &str, path: &str, body: Option<&Value>) -> Response {
+        let req = self.client.post(self.url(path)).bearer_auth(token);
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        req.send().await.unwrap()
+    }
+
+    pub async fn json(res: Response, status: StatusCode) -> Value {
+        let got = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(got, status, "{body}");
+        body
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let res = self
+            .post(
+                "/api/admin/login",
+                &json!({"username": "admin", "password": ADMIN_PASSWORD}),
+            )
+            .await;
+        text(&Self::json(res, StatusCode::OK).await, "access_token")
+    }
+}
+
+pub fn text(body: &Value, field: &str) -> String {
+    body[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing in {body}"))
+        .to_owned()
+}

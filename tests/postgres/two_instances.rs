@@ -1,0 +1,177 @@
+//! Two instances on one PostgreSQL database behave as one server: every step
+//! of a login may land on either, the single-use guarantees hold across
+//! them, and a logout or deactivation on one is seen by the other at once.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::harness::TestDb;
+use crate::instance::{Instance, text};
+use crate::required_env;
+
+struct Pair {
+    a: Instance,
+    b: Instance,
+    admin: String,
+    user_id: String,
+    auth_key: String,
+    service_id: String,
+    api_key: String,
+}
+
+async fn pair() -> Pair {
+    required_env("TEST_DATABASE_URL");
+    let db = TestDb::fresh().await;
+    assert!(db.is_postgres());
+    // Started together: migrations and first-start setup must not race.
+    let (a, b) = tokio::join!(Instance::start(&db.url), Instance::start(&db.url));
+    let admin = a.admin_token().await;
+    let res = a
+        .post(
+            "/api/register",
+            &json!({"email": "john@example.com", "username": "john",
+                    "password": "correct horse battery", "full_name": "John Smith"}),
+        )
+        .await;
+    let user_id = text(&Instance::json(res, StatusCode::CREATED).await, "user_id");
+    // Approved on the other instance.
+    let res = b
+        .admin_post(&admin, &format!("/api/admin/approve/{user_id}"), None)
+        .await;
+    Instance::json(res, StatusCode::OK).await;
+    let res = a
+        .post(
+            "/api/mobile/login",
+            &json!({"username": "john", "password": "correct horse battery"}),
+        )
+        .await;
+    let auth_key = text(&Instance::json(res, StatusCode::OK).await, "auth_key");
+    let res = b
+        .admin_post(
+            &admin,
+            "/api/services/register",
+            Some(&json!({"name": "ServiceB"})),
+        )
+        .await;
+    let service = Instance::json(res, StatusCode::CREATED).await;
+    Pair {
+        a,
+        b,
+        admin,
+        user_id,
+        auth_key,
+        service_id: text(&service, "service_id"),
+        api_key: text(&service, "api_key"),
+    }
+}
+
+impl Pair {
+    async fn generate_on(&self, on: &Instance) -> String {
+        let body = json!({"service_id": self.service_id, "api_key": self.api_key});
+        let res = on.post("/api/auth/qr/generate", &body).await;
+        text(&Instance::json(res, StatusCode::CREATED).await, "qr_token")
+    }
+
+    /// A full login with each step on alternating instances; the session token.
+    async fn login(&self) -> String {
+        let qr = self.generate_on(&self.a).await;
+        let res = self
+            .b
+            .post(
+                "/api/auth/qr/scan",
+                &json!({"qr_token": qr, "auth_key": self.auth_key}),
+            )
+            .await;
+        let pin = text(&Instance::json(res, StatusCode::OK).await, "pin");
+        let body = json!({"qr_token": qr, "pin": pin, "service_id": self.service_id, "api_key": self.api_key});
+        let res = self.a.post("/api/auth/pin/verify", &body).await;
+        text(&Instance::json(res, StatusCode::OK).await, "session_token")
+    }
+
+    async fn validate_on(&self, on: &Instance, token: &str) -> Value {
+        let res = on
+            .post(
+                "/api/auth/validate-session",
+                &json!({"session_token": token}),
+            )
+            .await;
+        Instance::json(res, StatusCode::OK).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_may_hop_between_instances() {
+    let p = pair().await;
+    let token = p.login().await;
+    // The token was signed on A; B verifies it with the same key.
+    let valid = p.validate_on(&p.b, &token).await;
+    assert_eq!(valid["valid"], true, "{valid}");
+    assert_eq!(valid["user"]["user_id"], p.user_id.as_str());
+    let res =
+        p.b.post("/api/auth/logout", &json!({"session_token": token}))
+            .await;
+    assert_eq!(
+        Instance::json(res, StatusCode::OK).await["logged_out"],
+        true
+    );
+    // Seen by the other instance at once.
+    let after = p.validate_on(&p.a, &token).await;
+    assert_eq!(after["valid"], false);
+    assert_eq!(after["reason"], "logged_out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_scans_across_two_instances_give_one_pin() {
+    let p = pair().await;
+    let qr = p.generate_on(&p.a).await;
+    let mut scans = JoinSet::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 {
+            p.a.base.clone()
+        } else {
+            p.b.base.clone()
+        };
+        let client = p.a.client.clone();
+        let body = json!({"qr_token": qr, "auth_key": p.auth_key});
+        scans.spawn(async move {
+            let res = client
+                .post(format!("{base}/api/auth/qr/scan"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        });
+    }
+    let mut pins = 0;
+    while let Some(done) = scans.join_next().await {
+        let (status, body) = done.unwrap();
+        match status {
+            StatusCode::OK => pins += 1,
+            StatusCode::CONFLICT => assert_eq!(body["code"], "qr_already_scanned", "{body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(pins, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deactivating_a_user_on_one_instance_ends_sessions_on_the_other() {
+    let p = pair().await;
+    let token = p.login().await;
+    assert_eq!(p.validate_on(&p.b, &token).await["valid"], true);
+    let res =
+        p.a.admin_post(
+            &p.admin,
+            &format!("/api/admin/users/{}/deactivate", p.user_id),
+            None,
+        )
+        .await;
+    Instance::json(res, StatusCode::OK).await;
+    let after = p.validate_on(&p.b, &token).await;
+    assert_eq!(after["valid"], false);
+    assert_eq!(after["reason"], "user_inactive");
+}
