@@ -52,10 +52,9 @@ impl Instance {
             child,
         };
         for _ in 0..300 {
-            if let Ok(res) = instance.client.get(instance.url("/readyz")).send().await {
-                if res.status() == StatusCode::OK {
-                    return instance;
-                }
+            let ready = instance.client.get(instance.url("/readyz")).send().await;
+            if ready.is_ok_and(|res| res.status() == StatusCode::OK) {
+                return instance;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
