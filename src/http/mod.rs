@@ -9,6 +9,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod views;
+pub mod web;
 
 use std::any::Any;
 
@@ -105,11 +106,13 @@ pub fn app(state: AppState) -> Router {
                 .try_it_out_enabled(true),
         );
     api.merge(docs)
+        .merge(web::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
         ))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(CatchPanicLayer::custom(panic_to_problem))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
