@@ -110,6 +110,11 @@ impl Core {
             .filter(|p| p.status == AccountStatus::Pending))
     }
 
+    /// An approved user, active or not.
+    pub async fn user(&self, user_id: &UserId) -> Result<User, DomainError> {
+        self.db.find_user(user_id).await?.ok_or(DomainError::UserNotFound)
+    }
+
     pub async fn users(
         &self,
         status: Option<AccountStatus>,

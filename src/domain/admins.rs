@@ -63,6 +63,12 @@ impl Core {
         })
     }
 
+    /// Ends an admin session (console sign-out); the token stops working.
+    pub async fn admin_logout(&self, token: &AdminToken) -> Result<(), DomainError> {
+        self.db.delete_admin_session(&token.hash()).await?;
+        Ok(())
+    }
+
     /// The admin behind a bearer token, or `Unauthorized`.
     pub async fn authenticate_admin(&self, token: &AdminToken) -> Result<Admin, DomainError> {
         self.db

@@ -11,6 +11,14 @@ use crate::storage::history::{
 };
 use crate::storage::outbox::OutboxEntry;
 
+/// Logins per day and service: the local dates, and each service's counts
+/// by day (services without a login in the period are left out).
+#[derive(Debug)]
+pub struct DailyLogins {
+    pub days: Vec<String>,
+    pub series: Vec<(String, Vec<i64>)>,
+}
+
 /// The dashboard numbers, and one user's usage when asked for.
 #[derive(Debug)]
 pub struct Stats {
@@ -50,6 +58,60 @@ impl Core {
         page: &PageRequest,
     ) -> Result<Page<HistoryEntry>, DomainError> {
         Ok(self.db.list_history(filter, page).await?)
+    }
+
+    /// Successful logins per local day and service over the last `days` days
+    /// (today included), in the operating hours' time zone.
+    pub async fn daily_logins(&self, days: usize) -> Result<DailyLogins, DomainError> {
+        let schedule = self.schedule().await?;
+        let today = self
+            .now()
+            .to_zoned_datetime(schedule.time_zone().clone())
+            .date();
+        let span = i64::try_from(days.max(1)).map_err(internal)?;
+        let first = today
+            .checked_sub(jiff::Span::new().days(span - 1))
+            .map_err(internal)?;
+        let start = first
+            .to_zoned_datetime(schedule.time_zone().clone())
+            .map_err(internal)?
+            .timestamp();
+        let mut dates = Vec::with_capacity(days);
+        let mut date = first;
+        for _ in 0..days.max(1) {
+            dates.push(date.to_string());
+            date = date.tomorrow().map_err(internal)?;
+        }
+        let names: std::collections::HashMap<String, String> = self
+            .db
+            .service_usage(start, self.now())
+            .await?
+            .into_iter()
+            .map(|s| (s.service_id, s.name))
+            .collect();
+        let mut series: Vec<(String, String, Vec<i64>)> = Vec::new();
+        for (service_id, day, count) in self.db.daily_logins(start).await? {
+            let Ok(day) = usize::try_from(day) else { continue };
+            if day >= dates.len() {
+                continue;
+            }
+            let at = match series.iter().position(|(id, _, _)| *id == service_id) {
+                Some(at) => at,
+                None => {
+                    let name = names.get(&service_id).cloned().unwrap_or_else(|| service_id.clone());
+                    series.push((service_id, name, vec![0; dates.len()]));
+                    series.len() - 1
+                }
+            };
+            if let Some(slot) = series.get_mut(at).and_then(|s| s.2.get_mut(day)) {
+                *slot += count;
+            }
+        }
+        series.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(DailyLogins {
+            days: dates,
+            series: series.into_iter().map(|(_, name, counts)| (name, counts)).collect(),
+        })
     }
 
     /// The email outbox, newest first.

@@ -18,6 +18,11 @@ pub fn os_random<const N: usize>() -> Result<[u8; N], getrandom::Error> {
     Ok(bytes)
 }
 
+/// 256 random bits as URL-safe base64: nonces and other one-off tokens.
+pub fn random_token() -> Result<String, getrandom::Error> {
+    Ok(URL_SAFE_NO_PAD.encode(os_random::<32>()?))
+}
+
 /// The hex SHA-256 of a high-entropy token: what storage keeps instead of it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenHash(String);

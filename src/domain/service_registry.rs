@@ -57,6 +57,10 @@ impl Core {
         Ok(self.db.find_service_by_name(&name.normalized()).await?)
     }
 
+    pub async fn service(&self, id: &ServiceId) -> Result<Service, DomainError> {
+        self.db.find_service(id).await?.ok_or(DomainError::ServiceNotFound)
+    }
+
     pub async fn services(&self, page: &PageRequest) -> Result<Page<Service>, DomainError> {
         Ok(self.db.list_services(page).await?)
     }

@@ -2,6 +2,7 @@
 //! middleware around them. Handlers parse input into domain types, call the
 //! domain, and shape the answer; nothing else.
 
+pub mod console;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
@@ -107,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         );
     api.merge(docs)
         .merge(web::router())
+        .merge(console::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

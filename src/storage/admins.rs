@@ -122,6 +122,14 @@ impl Database {
         Ok(())
     }
 
+    pub async fn delete_admin_session(&self, token_hash: &TokenHash) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
+            .bind(token_hash.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The admin behind a bearer token that is still valid at `now`.
     pub async fn find_admin_by_token(
         &self,

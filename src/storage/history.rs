@@ -200,6 +200,20 @@ impl Database {
         })
     }
 
+    /// Successful logins per service and day since `start` (a local
+    /// midnight), days counted in steps of 24 h from it (across a DST change
+    /// one day boundary is an hour off; a chart can live with that).
+    pub async fn daily_logins(&self, start: Timestamp) -> Result<Vec<(String, i64, i64)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT service_id, (login_at - $1) / 86400000 AS day, COUNT(*) AS logins \
+             FROM login_history WHERE outcome = 'success' AND login_at >= $1 AND service_id IS NOT NULL \
+             GROUP BY service_id, (login_at - $1) / 86400000 ORDER BY day",
+        )
+        .bind(to_millis(start))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Every service with its logins since `month` and its live sessions.
     pub async fn service_usage(
         &self,

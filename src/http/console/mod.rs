@@ -1,0 +1,68 @@
+//! The Admin Control Center (`/admin`): server-rendered pages (askama, so
+//! everything users typed is escaped) over the same domain services as the
+//! JSON API. Signed-in admins hold an HttpOnly, SameSite=Strict cookie; every
+//! form carries a CSRF token derived from that session.
+
+mod dashboard;
+mod registrations;
+mod services;
+mod session;
+mod system;
+mod users;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+
+pub use session::Console;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/login", get(session::login_page).post(session::login))
+        .route("/admin/logout", post(session::logout))
+        .route("/admin", get(dashboard::page))
+        .route("/admin/", get(dashboard::page))
+        .route("/admin/pending", get(registrations::page))
+        .route("/admin/pending/{user_id}/approve", post(registrations::approve))
+        .route("/admin/pending/{user_id}/reject", post(registrations::reject))
+        .route("/admin/users", get(users::list))
+        .route("/admin/users/{user_id}", get(users::detail))
+        .route("/admin/users/{user_id}/{action}", post(users::set_status))
+        .route("/admin/history", get(users::history))
+        .route("/admin/services", get(services::page).post(services::register))
+        .route("/admin/services/{service_id}/{action}", post(services::act))
+        .route("/admin/system", get(system::page))
+        .route("/admin/system/schedule", post(system::save_schedule))
+}
+
+/// Renders a page; a template that fails to render is an internal error.
+fn render(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("template failed: {e}")).into_response(),
+    }
+}
+
+/// A page-level error (the domain's, as a plain page rather than JSON).
+fn error_page(err: impl Into<ApiError>) -> Response {
+    err.into().into_response()
+}
+
+/// Redirects after a successful form (POST → redirect → GET), with a notice.
+fn see_other(to: &str, notice: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let location = format!(
+        "{to}{sep}notice={}",
+        form_urlencoded::byte_serialize(notice.as_bytes()).collect::<String>()
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response()
+}
