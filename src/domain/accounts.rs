@@ -112,7 +112,10 @@ impl Core {
 
     /// An approved user, active or not.
     pub async fn user(&self, user_id: &UserId) -> Result<User, DomainError> {
-        self.db.find_user(user_id).await?.ok_or(DomainError::UserNotFound)
+        self.db
+            .find_user(user_id)
+            .await?
+            .ok_or(DomainError::UserNotFound)
     }
 
     pub async fn users(

@@ -91,14 +91,19 @@ impl Core {
             .collect();
         let mut series: Vec<(String, String, Vec<i64>)> = Vec::new();
         for (service_id, day, count) in self.db.daily_logins(start).await? {
-            let Ok(day) = usize::try_from(day) else { continue };
+            let Ok(day) = usize::try_from(day) else {
+                continue;
+            };
             if day >= dates.len() {
                 continue;
             }
             let at = match series.iter().position(|(id, _, _)| *id == service_id) {
                 Some(at) => at,
                 None => {
-                    let name = names.get(&service_id).cloned().unwrap_or_else(|| service_id.clone());
+                    let name = names
+                        .get(&service_id)
+                        .cloned()
+                        .unwrap_or_else(|| service_id.clone());
                     series.push((service_id, name, vec![0; dates.len()]));
                     series.len() - 1
                 }
@@ -110,7 +115,10 @@ impl Core {
         series.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(DailyLogins {
             days: dates,
-            series: series.into_iter().map(|(_, name, counts)| (name, counts)).collect(),
+            series: series
+                .into_iter()
+                .map(|(_, name, counts)| (name, counts))
+                .collect(),
         })
     }
 

@@ -58,7 +58,10 @@ impl Core {
     }
 
     pub async fn service(&self, id: &ServiceId) -> Result<Service, DomainError> {
-        self.db.find_service(id).await?.ok_or(DomainError::ServiceNotFound)
+        self.db
+            .find_service(id)
+            .await?
+            .ok_or(DomainError::ServiceNotFound)
     }
 
     pub async fn services(&self, page: &PageRequest) -> Result<Page<Service>, DomainError> {

@@ -31,7 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(|| file("register/index.html")))
         .route("/app", get(|| file("app/index.html")))
         .route("/app/", get(|| async { Redirect::permanent("/app") }))
-        .route("/app/manifest.webmanifest", get(|| file("app/manifest.webmanifest")))
+        .route(
+            "/app/manifest.webmanifest",
+            get(|| file("app/manifest.webmanifest")),
+        )
         // Served from /app so that it may control the app's pages.
         .route("/app/sw.js", get(|| file("app/sw.js")))
         .route("/assets/{*path}", get(asset))
@@ -71,7 +74,10 @@ async fn file(path: &str) -> Response {
     (
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type(path))),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(path)),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         body.into_owned(),

@@ -203,7 +203,10 @@ impl Database {
     /// Successful logins per service and day since `start` (a local
     /// midnight), days counted in steps of 24 h from it (across a DST change
     /// one day boundary is an hour off; a chart can live with that).
-    pub async fn daily_logins(&self, start: Timestamp) -> Result<Vec<(String, i64, i64)>, StorageError> {
+    pub async fn daily_logins(
+        &self,
+        start: Timestamp,
+    ) -> Result<Vec<(String, i64, i64)>, StorageError> {
         Ok(sqlx::query_as(
             "SELECT service_id, (login_at - $1) / 86400000 AS day, COUNT(*) AS logins \
              FROM login_history WHERE outcome = 'success' AND login_at >= $1 AND service_id IS NOT NULL \

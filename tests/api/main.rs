@@ -6,6 +6,7 @@
 
 mod admin;
 mod concurrency;
+mod console;
 mod email;
 mod errors;
 mod flow;

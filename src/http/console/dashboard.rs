@@ -133,7 +133,11 @@ fn chart(days: &[String], series: &[(String, Vec<i64>)]) -> Chart {
     }
 }
 
-pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<Notice>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<Notice>,
+) -> Response {
     let stats = match state.core.stats(None).await {
         Ok(s) => s,
         Err(e) => return error_page(e),
@@ -178,7 +182,11 @@ mod tests {
         assert_eq!(c.max, 4);
         assert_eq!(c.bars.len(), 4, "zero counts draw nothing");
         let full = c.base - c.top;
-        assert_eq!(c.bars[0].h + c.bars[1].h, full, "day 1 totals 4 = full height");
+        assert_eq!(
+            c.bars[0].h + c.bars[1].h,
+            full,
+            "day 1 totals 4 = full height"
+        );
         assert_eq!(c.bars[1].y + c.bars[1].h, c.bars[0].y, "stacked");
         let svg = c.render().unwrap();
         assert!(svg.contains("<title>2026-11-03: 4 logins to ServiceB</title>"));

@@ -23,18 +23,30 @@ pub use session::Console;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/login", get(session::login_page).post(session::login))
+        .route(
+            "/admin/login",
+            get(session::login_page).post(session::login),
+        )
         .route("/admin/logout", post(session::logout))
         .route("/admin", get(dashboard::page))
         .route("/admin/", get(dashboard::page))
         .route("/admin/pending", get(registrations::page))
-        .route("/admin/pending/{user_id}/approve", post(registrations::approve))
-        .route("/admin/pending/{user_id}/reject", post(registrations::reject))
+        .route(
+            "/admin/pending/{user_id}/approve",
+            post(registrations::approve),
+        )
+        .route(
+            "/admin/pending/{user_id}/reject",
+            post(registrations::reject),
+        )
         .route("/admin/users", get(users::list))
         .route("/admin/users/{user_id}", get(users::detail))
         .route("/admin/users/{user_id}/{action}", post(users::set_status))
         .route("/admin/history", get(users::history))
-        .route("/admin/services", get(services::page).post(services::register))
+        .route(
+            "/admin/services",
+            get(services::page).post(services::register),
+        )
         .route("/admin/services/{service_id}/{action}", post(services::act))
         .route("/admin/system", get(system::page))
         .route("/admin/system/schedule", post(system::save_schedule))

@@ -31,7 +31,11 @@ struct Pending<'a> {
     next: Option<String>,
 }
 
-pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<PageQuery>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let page = match PageRequest::parse(Some(50), q.cursor.as_deref()) {
         Ok(p) => p,
         Err(e) => return error_page(e),
@@ -58,7 +62,11 @@ pub async fn approve(
     if let Err(refused) = console.check(&FormFields::parse(&body)) {
         return refused.into_response();
     }
-    match state.core.approve(&UserId::from_client(&user_id), &console.admin).await {
+    match state
+        .core
+        .approve(&UserId::from_client(&user_id), &console.admin)
+        .await
+    {
         Ok(user) => see_other("/admin/pending", &format!("Approved {}.", user.username)),
         Err(e) => error_page(e),
     }

@@ -73,7 +73,11 @@ async fn show(
     }
 }
 
-pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<PageQuery>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<PageQuery>,
+) -> Response {
     show(&state, &console, q.cursor.as_deref(), q.notice, None, None).await
 }
 
@@ -114,7 +118,11 @@ pub async fn register(State(state): State<AppState>, console: Console, body: Byt
     };
     match registered {
         Ok((service, key)) => {
-            let shown = (service.name, service.service_id.to_string(), key.expose().to_owned());
+            let shown = (
+                service.name,
+                service.service_id.to_string(),
+                key.expose().to_owned(),
+            );
             show(&state, &console, None, None, None, Some(shown)).await
         }
         Err(e @ (DomainError::Validation(_) | DomainError::ServiceNameTaken)) => {
@@ -157,7 +165,15 @@ pub async fn act(
     match changed {
         Ok(service) => see_other(
             "/admin/services",
-            &format!("{} is now {}.", service.name, if service.is_active { "active" } else { "inactive" }),
+            &format!(
+                "{} is now {}.",
+                service.name,
+                if service.is_active {
+                    "active"
+                } else {
+                    "inactive"
+                }
+            ),
         ),
         Err(e) => error_page(e),
     }

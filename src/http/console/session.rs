@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 
 use super::render;
+use crate::domain::DomainError;
 use crate::domain::model::Admin;
 use crate::domain::secret::{AdminToken, Password, TokenHash, random_token};
-use crate::domain::DomainError;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
@@ -39,7 +39,9 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn csrf_for(token: &AdminToken) -> String {
-    TokenHash::of(&format!("csrf:{}", token.expose())).as_str().to_owned()
+    TokenHash::of(&format!("csrf:{}", token.expose()))
+        .as_str()
+        .to_owned()
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -86,7 +88,10 @@ impl FormFields {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
@@ -104,7 +109,8 @@ pub struct CsrfRefused;
 
 impl IntoResponse for CsrfRefused {
     fn into_response(self) -> Response {
-        let message = "The form expired or did not come from this site. Go back, reload and try again.";
+        let message =
+            "The form expired or did not come from this site. Go back, reload and try again.";
         (StatusCode::FORBIDDEN, message).into_response()
     }
 }
@@ -127,7 +133,12 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
 }
 
-fn login_form(state: &AppState, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+fn login_form(
+    state: &AppState,
+    username: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let nonce = match random_token() {
         Ok(nonce) => nonce,
         Err(e) => return ApiError::Internal(e.to_string()).into_response(),
@@ -163,7 +174,10 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         let msg = "The sign-in form expired; please try again.";
         return login_form(&state, &username, Some(msg), StatusCode::FORBIDDEN);
     }
-    let password = form.get("password").map(|p| p.to_owned()).and_then(Password::offered);
+    let password = form
+        .get("password")
+        .map(|p| p.to_owned())
+        .and_then(Password::offered);
     match state.core.admin_login(&username, password).await {
         Ok(session) => {
             let cookie = format!(
@@ -196,7 +210,10 @@ pub async fn logout(State(state): State<AppState>, console: Console, body: Bytes
         return ApiError::from(e).into_response();
     }
     let mut response = Redirect::to("/admin/login").into_response();
-    let expired = format!("{SESSION_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(&state));
+    let expired = format!(
+        "{SESSION_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(&state)
+    );
     if let Ok(value) = expired.parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

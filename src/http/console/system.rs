@@ -87,7 +87,10 @@ async fn show(
         timezone: shown.timezone.clone(),
         opening: shown.opening_time.clone(),
         closing: shown.closing_time.clone(),
-        days: DAYS.iter().map(|d| (*d, shown.days.iter().any(|s| s == d))).collect(),
+        days: DAYS
+            .iter()
+            .map(|d| (*d, shown.days.iter().any(|s| s == d)))
+            .collect(),
         zones,
         outbox: outbox
             .items
@@ -108,11 +111,19 @@ async fn show(
     response
 }
 
-pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<NoticeQuery>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     show(&state, &console, q.notice, None, None).await
 }
 
-pub async fn save_schedule(State(state): State<AppState>, console: Console, body: Bytes) -> Response {
+pub async fn save_schedule(
+    State(state): State<AppState>,
+    console: Console,
+    body: Bytes,
+) -> Response {
     let form = FormFields::parse(&body);
     if let Err(refused) = console.check(&form) {
         return refused.into_response();

@@ -38,7 +38,11 @@ struct Users<'a> {
     next: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, console: Console, Query(q): Query<ListQuery>) -> Response {
+pub async fn list(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let status_text = q.status.clone().unwrap_or_default();
     let status = match status_text.as_str() {
         "active" => Some(AccountStatus::Active),
@@ -241,7 +245,11 @@ fn non_empty(s: &Option<String>) -> Option<String> {
     s.clone().filter(|s| !s.is_empty())
 }
 
-pub async fn history(State(state): State<AppState>, console: Console, Query(q): Query<HistoryQuery>) -> Response {
+pub async fn history(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<HistoryQuery>,
+) -> Response {
     let f_from = q.from.clone().unwrap_or_default();
     let f_to = q.to.clone().unwrap_or_default();
     let bounds = day_bound(&f_from, false).and_then(|from| Ok((from, day_bound(&f_to, true)?)));
@@ -269,7 +277,11 @@ pub async fn history(State(state): State<AppState>, console: Console, Query(q): 
         Err(e) => Err(e),
     };
     let services = match services {
-        Ok(s) => s.items.into_iter().map(|s| (s.service_id.to_string(), s.name)).collect(),
+        Ok(s) => s
+            .items
+            .into_iter()
+            .map(|s| (s.service_id.to_string(), s.name))
+            .collect(),
         Err(e) => return error_page(e),
     };
     let next = entries.next_cursor.map(|c| {
