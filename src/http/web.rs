@@ -35,9 +35,18 @@ pub fn router() -> Router<AppState> {
             "/app/manifest.webmanifest",
             get(|| file("app/manifest.webmanifest")),
         )
-        // Served from /app so that it may control the app's pages.
-        .route("/app/sw.js", get(|| file("app/sw.js")))
+        .route("/app/sw.js", get(service_worker))
         .route("/assets/{*path}", get(asset))
+}
+
+/// The app's service worker. Its scope is `/app`, one level above the
+/// script's own folder, which the browser allows only with this header.
+async fn service_worker() -> Response {
+    let mut response = file("app/sw.js").await;
+    response
+        .headers_mut()
+        .insert("service-worker-allowed", HeaderValue::from_static("/app"));
+    response
 }
 
 async fn asset(Path(path): Path<String>) -> Response {

@@ -1,1 +1,77 @@
-// service worker
+// Central Auth — service worker for the authenticator app (/app).
+//
+// Caches the app shell (page, style, scripts, QR decoder, icons) and serves it
+// cache-first, refreshing the cached copy in the background so that the next
+// start picks up a new version. API calls (/api/…) are never cached: they go
+// straight to the network, and so does everything that is not the shell.
+"use strict";
+
+const CACHE = "central-auth-app-v1";
+const SHELL = [
+  "/app",
+  "/app/manifest.webmanifest",
+  "/assets/css/site.css",
+  "/assets/js/app.js",
+  "/assets/vendor/jsqr/jsQR.js",
+  "/assets/img/icon.svg",
+  "/assets/img/icon-192.png",
+  "/assets/img/icon-512.png",
+  "/assets/img/icon-maskable-512.png",
+];
+const SHELL_PATHS = new Set(SHELL);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: "reload" }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) =>
+        Promise.all(
+          names
+            .filter((name) => name.startsWith("central-auth-app-") && name !== CACHE)
+            .map((name) => caches.delete(name)),
+        ),
+      )
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  // Never answer or store API calls from the cache.
+  if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return;
+  // `/app?anything` (and `/app#qr=…`, whose fragment never reaches us) is the page.
+  const key = url.pathname;
+  if (!SHELL_PATHS.has(key)) return;
+
+  event.respondWith(
+    caches.open(CACHE).then(async (cache) => {
+      const cached = await cache.match(key);
+      const refresh = fetch(key, { cache: "no-cache" })
+        .then((response) => {
+          if (response.ok && response.type === "basic") {
+            return cache.put(key, response.clone()).then(() => response);
+          }
+          return response;
+        })
+        .catch(() => null);
+      if (cached) {
+        event.waitUntil(refresh);
+        return cached;
+      }
+      const fresh = await refresh;
+      return fresh || Response.error();
+    }),
+  );
+});
