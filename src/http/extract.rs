@@ -172,9 +172,10 @@ impl FromRequestParts<AppState> for AdminAuth {
     }
 }
 
-/// The caller's address and user agent. The address is the TCP peer's, or
-/// the first `X-Forwarded-For` entry when the server is told it sits behind
-/// a trusted proxy.
+/// The caller's address and user agent. The address is the TCP peer's, or,
+/// when the server is told it sits behind a trusted proxy, the last
+/// `X-Forwarded-For` entry: the one that proxy appended. Entries before it
+/// come from the client and could be forged.
 #[derive(Debug, Clone)]
 pub struct Caller(pub ClientInfo);
 
@@ -190,7 +191,7 @@ impl FromRequestParts<AppState> for Caller {
             .then(|| parts.headers.get("x-forwarded-for"))
             .flatten()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok());
         let peer = parts
             .extensions
