@@ -258,6 +258,7 @@ async fn mail_owed_before_a_restart_is_sent_after_it() {
         smtp_port: Some(port),
         database: Some(database),
         now: Some("2026-11-25T12:01:00Z".parse().unwrap()),
+        ..Options::default()
     })
     .await;
     let mail = &smtp.to("ops@example.com").await[0];

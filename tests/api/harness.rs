@@ -82,9 +82,12 @@ pub struct Options {
     pub database: Option<TestDb>,
     /// Start the clock here, else at `test_start()`.
     pub now: Option<Timestamp>,
+    /// Behind a trusted proxy: client addresses from `X-Forwarded-For`.
+    pub trust_proxy_headers: bool,
 }
 
-fn serve_args(smtp_port: Option<u16>) -> ServeArgs {
+fn serve_args(options: &Options) -> ServeArgs {
+    let smtp_port = options.smtp_port;
     ServeArgs {
         bind: "127.0.0.1:0".parse().unwrap(),
         public_url: None,
@@ -93,7 +96,7 @@ fn serve_args(smtp_port: Option<u16>) -> ServeArgs {
         admin_token_ttl_secs: 3600,
         session_idle_timeout_secs: 1800,
         session_max_lifetime: 43200,
-        trust_proxy_headers: false,
+        trust_proxy_headers: options.trust_proxy_headers,
         hours: InitialHours {
             operating_hours_enabled: false,
             timezone: "UTC".to_owned(),
@@ -120,7 +123,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        let db = match options.database {
+        let db = match options.database.clone() {
             Some(db) => db,
             None => TestDb::fresh().await,
         };
@@ -130,13 +133,9 @@ impl TestApp {
             database_acquire_timeout_secs: 10,
         };
         let clock = ManualClock::new(options.now.unwrap_or_else(test_start));
-        let app = Application::build(
-            &database,
-            &serve_args(options.smtp_port),
-            Arc::new(clock.clone()),
-        )
-        .await
-        .expect("server starts");
+        let app = Application::build(&database, &serve_args(&options), Arc::new(clock.clone()))
+            .await
+            .expect("server starts");
         let addr = app.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {

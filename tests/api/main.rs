@@ -19,6 +19,7 @@ mod login_sessions;
 mod login_verify;
 mod mobile;
 mod operations;
+mod proxy;
 mod queue;
 mod registration;
 mod schedule;
