@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use argon2::Argon2;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 
 use crate::domain::DomainError;
@@ -36,18 +37,32 @@ pub struct PasswordHasher {
     /// Verified against when the username is unknown, so an unknown user
     /// costs the same time as a wrong password.
     dummy: Arc<PasswordHash>,
+    /// At most one hash per core at a time: a burst of sign-ins then queues
+    /// here instead of taking every thread of the blocking pool and 19 MiB
+    /// each, so memory stays flat and the other requests keep their CPU.
+    permits: Arc<Semaphore>,
 }
 
 impl PasswordHasher {
     pub async fn new() -> Result<Self, DomainError> {
         let seed = Password::generate().map_err(|e| DomainError::Internal(e.to_string()))?;
         let dummy = hash_blocking(seed).await?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
             dummy: Arc::new(dummy),
+            permits: Arc::new(Semaphore::new(cores)),
         })
     }
 
+    async fn permit(&self) -> Result<SemaphorePermit<'_>, DomainError> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| DomainError::Internal(format!("password hashing closed: {e}")))
+    }
+
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash, DomainError> {
+        let _permit = self.permit().await?;
         hash_blocking(password.clone()).await
     }
 
@@ -59,6 +74,9 @@ impl PasswordHasher {
             None => ((*self.dummy).clone(), false),
         };
         let password = password.clone();
+        let Ok(_permit) = self.permit().await else {
+            return false;
+        };
         let matched = tokio::task::spawn_blocking(move || {
             Argon2::default()
                 .verify_password(password.expose().as_bytes(), hash.as_str())
