@@ -1,0 +1,46 @@
+//! The one-request scenarios: `healthz` (the ceiling) and `validate`.
+
+use std::time::Instant;
+
+use super::{Ctx, Phase, drive};
+
+pub async fn healthz(ctx: &Ctx, clients: usize) -> Phase {
+    drive(
+        &ctx.endpoint,
+        clients,
+        ctx.duration,
+        |_, mut client, deadline| async move {
+            while Instant::now() < deadline {
+                client.healthz().await;
+            }
+            client
+        },
+    )
+    .await
+}
+
+/// Each client walks the pool with a stride of `clients`, so the clients
+/// together validate every session in turn.
+pub async fn validate(ctx: &Ctx, clients: usize) -> Phase {
+    let pool = ctx.pool.clone();
+    drive(
+        &ctx.endpoint,
+        clients,
+        ctx.duration,
+        move |i, mut client, deadline| {
+            let pool = pool.clone();
+            async move {
+                let mut next = i;
+                while Instant::now() < deadline {
+                    let Some(token) = pool.get(next % pool.len().max(1)) else {
+                        break;
+                    };
+                    client.validate(token).await;
+                    next += clients;
+                }
+                client
+            }
+        },
+    )
+    .await
+}
