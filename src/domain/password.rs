@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use argon2::Argon2;
-use tokio::sync::{Semaphore, SemaphorePermit};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::domain::DomainError;
 use crate::domain::secret::Password;
