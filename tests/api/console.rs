@@ -73,24 +73,26 @@ impl Browser {
         res
     }
 
-    /// Signs in through the form; returns the CSRF token of the session.
-    async fn sign_in(&mut self, app: &TestApp) -> String {
+    /// Fills and sends the sign-in form as `admin` with `password`.
+    async fn submit_sign_in(&mut self, app: &TestApp, password: &str) -> Response {
         let page = self
             .get(&app.url("/admin/login"))
             .await
             .text()
             .await
             .unwrap();
-        let res = self
-            .post(
-                &app.url("/admin/login"),
-                &[
-                    ("csrf", &csrf_of(&page)),
-                    ("username", "admin"),
-                    ("password", ADMIN_PASSWORD),
-                ],
-            )
-            .await;
+        let form = [
+            ("csrf", csrf_of(&page)),
+            ("username", "admin".to_owned()),
+            ("password", password.to_owned()),
+        ];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(&app.url("/admin/login"), &form).await
+    }
+
+    /// Signs in through the form; returns the CSRF token of the session.
+    async fn sign_in(&mut self, app: &TestApp) -> String {
+        let res = self.submit_sign_in(app, ADMIN_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers()[LOCATION], "/admin");
         let dashboard = self.get(&app.url("/admin")).await.text().await.unwrap();
@@ -120,22 +122,7 @@ async fn console_pages_need_a_signed_in_admin() {
 async fn sign_in_sets_a_strict_httponly_cookie_and_shows_the_dashboard() {
     let app = TestApp::spawn().await;
     let mut browser = Browser::new();
-    let page = browser
-        .get(&app.url("/admin/login"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let res = browser
-        .post(
-            &app.url("/admin/login"),
-            &[
-                ("csrf", &csrf_of(&page)),
-                ("username", "admin"),
-                ("password", ADMIN_PASSWORD),
-            ],
-        )
-        .await;
+    let res = browser.submit_sign_in(&app, ADMIN_PASSWORD).await;
     let cookie = res
         .headers()
         .get_all(SET_COOKIE)
@@ -171,22 +158,7 @@ async fn sign_in_sets_a_strict_httponly_cookie_and_shows_the_dashboard() {
 async fn a_wrong_password_or_a_forged_sign_in_form_is_refused() {
     let app = TestApp::spawn().await;
     let mut browser = Browser::new();
-    let page = browser
-        .get(&app.url("/admin/login"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let res = browser
-        .post(
-            &app.url("/admin/login"),
-            &[
-                ("csrf", &csrf_of(&page)),
-                ("username", "admin"),
-                ("password", "wrong password!"),
-            ],
-        )
-        .await;
+    let res = browser.submit_sign_in(&app, "wrong password!").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(
         res.text()
