@@ -6,11 +6,12 @@
 // straight to the network, and so does everything that is not the shell.
 "use strict";
 
-const CACHE = "central-auth-app-v1";
+const CACHE = "central-auth-app-v2";
 const SHELL = [
   "/app",
   "/app/manifest.webmanifest",
   "/assets/css/site.css",
+  "/assets/js/http.js",
   "/assets/js/app.js",
   "/assets/vendor/jsqr/jsQR.js",
   "/assets/img/icon.svg",

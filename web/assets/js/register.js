@@ -154,32 +154,7 @@
 
   // ---- Submit ------------------------------------------------------------
 
-  async function postJson(path, body) {
-    let response;
-    try {
-      response = await fetch(path, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(body),
-        cache: "no-store",
-        credentials: "same-origin",
-      });
-    } catch (_err) {
-      return { ok: false, status: 0, data: null, retryAfter: null };
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (_err) {
-      data = null;
-    }
-    return {
-      ok: response.ok,
-      status: response.status,
-      data,
-      retryAfter: response.headers.get("Retry-After"),
-    };
-  }
+  const postJson = window.postJson; // from /assets/js/http.js
 
   function setBusy(busy) {
     submit.disabled = busy;
