@@ -9,6 +9,7 @@ pub mod sessions;
 pub mod verify;
 
 use crate::domain::model::ClientInfo;
+use crate::domain::secret::QrToken;
 use crate::domain::types::{ServiceId, UserId};
 use crate::domain::{Core, DomainError};
 use crate::storage::history::Attempt;
@@ -72,6 +73,22 @@ impl Core {
         if let Err(e) = self.db.record_attempt(&attempt).await {
             tracing::error!(error = %e, outcome, "could not record a login attempt");
         }
+    }
+
+    /// The first checks of a gated step (scan, verify): the QR code is looked
+    /// up before the operating-hours gate so that even a refusal for closed
+    /// hours is recorded against its QR code and service; then it must exist.
+    pub(crate) async fn gated_qr(
+        &self,
+        trail: &mut AttemptTrail,
+        token: &QrToken,
+    ) -> Result<QrRecord, DomainError> {
+        let qr = self.db.find_qr(&token.hash()).await?;
+        if let Some(qr) = &qr {
+            trail.learn_qr(qr);
+        }
+        self.ensure_open().await?;
+        qr.ok_or(DomainError::QrNotFound)
     }
 
     /// Runs one login step and records its failure, if any.

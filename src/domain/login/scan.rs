@@ -68,12 +68,7 @@ impl Core {
         auth_key: &AuthKey,
         phone: &ClientInfo,
     ) -> Result<Scanned, DomainError> {
-        let qr = self.db.find_qr(&token.hash()).await?;
-        if let Some(qr) = &qr {
-            trail.learn_qr(qr);
-        }
-        self.ensure_open().await?;
-        let qr = qr.ok_or(DomainError::QrNotFound)?;
+        let qr = self.gated_qr(trail, token).await?;
         let now = self.now();
         if now >= qr.expires_at || qr.state != QrState::Pending {
             return Err(scan_refusal(&qr, now));

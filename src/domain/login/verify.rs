@@ -71,12 +71,7 @@ impl Core {
         pin: &Pin,
         service: Option<(&ServiceId, &ApiKey)>,
     ) -> Result<Login, DomainError> {
-        let qr = self.db.find_qr(&token.hash()).await?;
-        if let Some(qr) = &qr {
-            trail.learn_qr(qr);
-        }
-        self.ensure_open().await?;
-        let qr = qr.ok_or(DomainError::QrNotFound)?;
+        let qr = self.gated_qr(trail, token).await?;
         let now = self.now();
         if let Some(refusal) = verify_refusal(&qr, now) {
             return Err(refusal);
