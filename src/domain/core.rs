@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::domain::DomainError;
+use crate::domain::hours::GateSchedule;
 use crate::domain::password::PasswordHasher;
 use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
@@ -64,6 +65,8 @@ pub struct Core {
     pub(crate) signer: Arc<SessionSigner>,
     /// Rung after an email is queued, so the outbox worker sends it at once.
     pub(crate) outbox_wake: Arc<Notify>,
+    /// The schedule as the login gate last read it.
+    pub(crate) gate_schedule: Arc<GateSchedule>,
 }
 
 impl Core {
@@ -81,6 +84,7 @@ impl Core {
             settings: Arc::new(settings),
             signer: Arc::new(signer),
             outbox_wake: Arc::new(Notify::new()),
+            gate_schedule: Arc::default(),
         }
     }
 

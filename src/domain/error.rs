@@ -135,7 +135,9 @@ impl DomainError {
 impl From<StorageError> for DomainError {
     fn from(err: StorageError) -> Self {
         match err {
-            StorageError::Unavailable(_) => DomainError::Unavailable,
+            StorageError::Unavailable(_) | StorageError::WriterStopped(_) => {
+                DomainError::Unavailable
+            }
             other => DomainError::Internal(other.to_string()),
         }
     }

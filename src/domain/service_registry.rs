@@ -2,7 +2,7 @@
 //! Central Auth, and their API keys.
 
 use crate::domain::model::{Admin, Page, PageRequest, Service};
-use crate::domain::secret::ApiKey;
+use crate::domain::secret::{ApiKey, TokenHash};
 use crate::domain::types::{Description, ServiceId, ServiceName, ServiceUrl};
 use crate::domain::{Core, DomainError};
 use crate::storage::services::NewService;
@@ -127,10 +127,19 @@ impl Core {
         key: &ApiKey,
     ) -> Result<Service, DomainError> {
         let found = self.db.find_service_with_key(id).await?;
-        let offered = key.hash();
-        match found {
-            Some((service, stored)) if stored.matches(&offered) => Ok(service),
-            _ => Err(DomainError::InvalidApiKey),
-        }
+        check_api_key(found, key)
+    }
+}
+
+/// The service, if `key` is its key; for a `find_service_with_key` result
+/// that the caller also needed for something else.
+pub(crate) fn check_api_key(
+    found: Option<(Service, TokenHash)>,
+    key: &ApiKey,
+) -> Result<Service, DomainError> {
+    let offered = key.hash();
+    match found {
+        Some((service, stored)) if stored.matches(&offered) => Ok(service),
+        _ => Err(DomainError::InvalidApiKey),
     }
 }

@@ -3,11 +3,14 @@
 //! name the session; they never carry a secret.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use lru::LruCache;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::DomainError;
@@ -47,6 +50,29 @@ pub struct SessionSigner {
     encoding: EncodingKey,
     decoding: HashMap<String, DecodingKey>,
     jwks: Vec<PublicJwk>,
+    verified: VerifiedTokens,
+}
+
+/// Tokens whose signature checked out, with their claims. An Ed25519
+/// verification is about 50 µs, most of a validation's CPU, and services
+/// validate the same token again and again; the same bytes under the same
+/// keys verify the same way every time, so the answer is remembered. Only
+/// tokens that verified are kept, so the cache cannot be filled with junk,
+/// and the least recently used are dropped past `VERIFIED_CAPACITY`.
+struct VerifiedTokens(Mutex<LruCache<Box<str>, Arc<SessionClaims>>>);
+
+const VERIFIED_CAPACITY: NonZeroUsize = NonZeroUsize::MIN.saturating_add(9_999);
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<Arc<SessionClaims>> {
+        let mut tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        tokens.get(token).cloned()
+    }
+
+    fn remember(&self, token: &str, claims: Arc<SessionClaims>) {
+        let mut tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        tokens.put(token.into(), claims);
+    }
 }
 
 impl std::fmt::Debug for SessionSigner {
@@ -95,6 +121,7 @@ impl SessionSigner {
             encoding: EncodingKey::from_ed_der(&der),
             decoding,
             jwks,
+            verified: VerifiedTokens(Mutex::new(LruCache::new(VERIFIED_CAPACITY))),
         })
     }
 
@@ -132,7 +159,16 @@ impl SessionSigner {
 
     /// The claims of a token this server signed, or `InvalidToken`. Expiry is
     /// not judged here: the session row is the authority on that.
-    pub fn verify(&self, token: &SessionToken) -> Result<SessionClaims, DomainError> {
+    pub fn verify(&self, token: &SessionToken) -> Result<Arc<SessionClaims>, DomainError> {
+        if let Some(claims) = self.verified.get(token.expose()) {
+            return Ok(claims);
+        }
+        let claims = Arc::new(self.verify_signature(token)?);
+        self.verified.remember(token.expose(), Arc::clone(&claims));
+        Ok(claims)
+    }
+
+    fn verify_signature(&self, token: &SessionToken) -> Result<SessionClaims, DomainError> {
         let header =
             jsonwebtoken::decode_header(token.expose()).map_err(|_| DomainError::InvalidToken)?;
         let key = header
@@ -179,6 +215,11 @@ mod tests {
         );
         assert_eq!(claims.exp - claims.iat, 1800);
         assert!(b.verify(&token).is_err(), "another key must not verify");
+        // The second time comes from the cache, with the same answer.
+        assert_eq!(a.verify(&token).unwrap().sid, "sid1");
+        let mut tampered = token.expose().to_owned();
+        tampered.pop();
+        assert!(a.verify(&SessionToken::new(tampered)).is_err());
         assert!(a.verify(&SessionToken::new("not.a.jwt".into())).is_err());
         let other_issuer = signer("http://b");
         assert!(other_issuer.verify(&token).is_err());

@@ -25,27 +25,32 @@ impl Database {
         now: Timestamp,
     ) -> Result<Option<Admin>, StorageError> {
         let admin_id = AdminId::generate();
-        let inserted = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO admins (admin_id, username, username_lower, email, password_hash, \
              is_active, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6)",
         )
-        .bind(admin_id.as_str())
-        .bind(username)
+        .bind(admin_id.as_str().to_owned())
+        .bind(username.to_owned())
         .bind(username.to_lowercase())
-        .bind(email)
-        .bind(password_hash.as_str())
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await;
-        match inserted {
-            Ok(_) => Ok(Some(Admin {
-                admin_id,
-                username: username.to_owned(),
-                email: email.map(str::to_owned),
-            })),
-            Err(err) if is_unique_violation(&err) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+        .bind(email.map(str::to_owned))
+        .bind(password_hash.as_str().to_owned())
+        .bind(to_millis(now));
+        let writer = self.writer.clone();
+        let inserted = self
+            .lane
+            .run(async move {
+                match insert.execute(&writer).await {
+                    Ok(_) => Ok(true),
+                    Err(err) if is_unique_violation(&err) => Ok(false),
+                    Err(err) => Err(err.into()),
+                }
+            })
+            .await?;
+        Ok(inserted.then(|| Admin {
+            admin_id,
+            username: username.to_owned(),
+            email: email.map(str::to_owned),
+        }))
     }
 
     /// Sets a new password for an existing admin (by username).
@@ -54,12 +59,13 @@ impl Database {
         username: &str,
         password_hash: &PasswordHash,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query("UPDATE admins SET password_hash = $2 WHERE username_lower = $1")
+        let update = sqlx::query("UPDATE admins SET password_hash = $2 WHERE username_lower = $1")
             .bind(username.to_lowercase())
-            .bind(password_hash.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .bind(password_hash.as_str().to_owned());
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(update.execute(&writer).await?.rows_affected() > 0) })
+            .await
     }
 
     pub async fn find_admin_credentials(
@@ -102,32 +108,36 @@ impl Database {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
         // Sweep expired tokens while we are writing anyway.
-        sqlx::query("DELETE FROM admin_sessions WHERE expires_at <= $1")
-            .bind(to_millis(now))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
+        let sweep =
+            sqlx::query("DELETE FROM admin_sessions WHERE expires_at <= $1").bind(to_millis(now));
+        let insert = sqlx::query(
             "INSERT INTO admin_sessions (token_hash, admin_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(token_hash.as_str())
-        .bind(admin_id.as_str())
+        .bind(token_hash.as_str().to_owned())
+        .bind(admin_id.as_str().to_owned())
         .bind(to_millis(now))
-        .bind(to_millis(expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .bind(to_millis(expires_at));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                sweep.execute(&mut *tx).await?;
+                insert.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+            .await
     }
 
     pub async fn delete_admin_session(&self, token_hash: &TokenHash) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
-            .bind(token_hash.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let delete = sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
+            .bind(token_hash.as_str().to_owned());
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(delete.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 
     /// The admin behind a bearer token that is still valid at `now`.

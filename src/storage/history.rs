@@ -108,20 +108,21 @@ pub struct UserServiceUsage {
 
 impl Database {
     pub async fn record_attempt(&self, a: &Attempt<'_>) -> Result<(), StorageError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO login_history (user_id, service_id, qr_id, outcome, login_at, ip, user_agent) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(a.user_id.map(UserId::as_str))
-        .bind(a.service_id.map(ServiceId::as_str))
-        .bind(a.qr_id)
-        .bind(a.outcome)
+        .bind(a.user_id.map(|id| id.as_str().to_owned()))
+        .bind(a.service_id.map(|id| id.as_str().to_owned()))
+        .bind(a.qr_id.map(str::to_owned))
+        .bind(a.outcome.to_owned())
         .bind(to_millis(a.at))
-        .bind(a.ip)
-        .bind(a.user_agent)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(a.ip.map(str::to_owned))
+        .bind(a.user_agent.map(str::to_owned));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 
     /// Newest first. The cursor is (login_at, id) of the last row seen, so

@@ -33,17 +33,19 @@ impl Database {
         candidate: &StoredSigningKey,
         now: Timestamp,
     ) -> Result<StoredSigningKey, StorageError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO signing_keys (kid, slot, algorithm, private_key, public_key, created_at) \
              VALUES ($1, 'current', $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
-        .bind(&candidate.kid)
-        .bind(&candidate.algorithm)
-        .bind(&candidate.private_key)
-        .bind(&candidate.public_key)
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
+        .bind(candidate.kid.clone())
+        .bind(candidate.algorithm.clone())
+        .bind(candidate.private_key.clone())
+        .bind(candidate.public_key.clone())
+        .bind(to_millis(now));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+            .await?;
         let (kid, algorithm, private_key, public_key): (String, String, String, String) =
             sqlx::query_as(
                 "SELECT kid, algorithm, private_key, public_key FROM signing_keys WHERE slot = 'current'",

@@ -7,6 +7,13 @@
 //! Every transaction that writes starts with a write, so SQLite takes its write
 //! lock up front (waiting out `busy_timeout`) instead of failing to upgrade a
 //! read lock under concurrency.
+//!
+//! On SQLite, writes go through a pool of their own with one connection:
+//! SQLite admits one writer at a time anyway, and queueing for that
+//! connection in the pool is fair and wakes the next writer the moment the
+//! last one commits, where contending connections would each sleep in
+//! SQLite's busy handler (1, 2, 5, 10… ms) and retry. Reads use the other
+//! pool and, in WAL mode, never wait for the writer.
 
 mod admins;
 pub mod history;
@@ -15,17 +22,22 @@ pub mod outbox;
 pub mod qr;
 mod schedule;
 pub mod services;
+mod session_cache;
 pub mod sessions;
 pub mod users;
+mod write_lane;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
 use crate::domain::model::{Cursor, Page, PageRequest};
+use session_cache::SessionCache;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use write_lane::WriteLane;
 
 pub use keys::StoredSigningKey;
 pub use users::{ApprovalOutcome, RegistrationOutcome, StatusChange};
@@ -47,6 +59,8 @@ pub enum StorageError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the database writer stopped: {0}")]
+    WriterStopped(std::io::Error),
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -100,7 +114,15 @@ pub struct PoolSettings {
 
 #[derive(Clone)]
 pub struct Database {
+    /// Reads (and, on PostgreSQL, everything).
     pool: AnyPool,
+    /// Statements that write. On SQLite one connection; on PostgreSQL the
+    /// same pool as `pool`.
+    writer: AnyPool,
+    /// Where the statements on `writer` run.
+    lane: WriteLane,
+    /// SQLite only: see `session_cache`.
+    sessions: Option<Arc<SessionCache>>,
     backend: Backend,
 }
 
@@ -110,23 +132,25 @@ impl Database {
     pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StorageError> {
         install_default_drivers();
         let (backend, url) = prepare_url(url)?;
-        let options = AnyPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout);
-        let options = match backend {
-            Backend::Sqlite => options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options,
+        let pool = pool_options(backend, settings.max_connections, settings.acquire_timeout)
+            .connect(&url)
+            .await?;
+        let (writer, lane) = if backend == Backend::Sqlite && !url.contains(":memory:") {
+            let writer = pool_options(backend, 1, settings.acquire_timeout)
+                .connect(&url)
+                .await?;
+            (writer, WriteLane::dedicated()?)
+        } else {
+            (pool.clone(), WriteLane::in_place())
         };
-        let pool = options.connect(&url).await?;
-        Ok(Self { pool, backend })
+        let sessions = (backend == Backend::Sqlite).then(|| Arc::new(SessionCache::new()));
+        Ok(Self {
+            pool,
+            writer,
+            lane,
+            sessions,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -160,8 +184,52 @@ impl Database {
         }
     }
 
+    /// Tells the session cache (if any) that these sessions changed.
+    fn forget_sessions(&self, which: Forget<'_>) {
+        if let Some(cache) = &self.sessions {
+            match which {
+                Forget::One(session_id) => cache.forget(session_id),
+                Forget::All => cache.forget_all(),
+            }
+        }
+    }
+
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
+    }
+}
+
+/// Which cached sessions a write made stale.
+enum Forget<'a> {
+    One(&'a str),
+    All,
+}
+
+fn pool_options(
+    backend: Backend,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout);
+    match backend {
+        // A SQLite connection is a file handle in this process: there is no
+        // peer that could have dropped it, so the ping before each checkout
+        // (a round trip to the connection's thread) buys nothing.
+        Backend::Sqlite => options
+            .test_before_acquire(false)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+        Backend::Postgres => options,
     }
 }
 

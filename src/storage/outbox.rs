@@ -99,10 +99,16 @@ impl Database {
         if emails.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        enqueue(&mut tx, emails, now).await?;
-        tx.commit().await?;
-        Ok(())
+        let emails = emails.to_vec();
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                enqueue(&mut tx, &emails, now).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+            .await
     }
 
     /// Claims the next due message until `lease_until` and counts the
@@ -120,24 +126,28 @@ impl Database {
              AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1) \
              RETURNING {OUTBOX_COLUMNS}"
         );
-        let row: Option<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let claim = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql))
             .bind(to_millis(now))
-            .bind(to_millis(lease_until))
-            .fetch_optional(&self.pool)
+            .bind(to_millis(lease_until));
+        let writer = self.writer.clone();
+        let row = self
+            .lane
+            .run(async move { Ok(claim.fetch_optional(&writer).await?) })
             .await?;
         row.map(OutboxEntry::try_from).transpose()
     }
 
     pub async fn mark_email_sent(&self, id: i64, now: Timestamp) -> Result<(), StorageError> {
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE email_outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL \
              WHERE id = $1",
         )
         .bind(id)
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(to_millis(now));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(update.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 
     /// Records a failed attempt: retried at `retry_at`, or never (`None`)
@@ -152,17 +162,18 @@ impl Database {
             Some(at) => ("pending", Some(to_millis(at))),
             None => ("failed", None),
         };
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE email_outbox SET status = $2, last_error = $3, locked_until = NULL, \
              next_attempt_at = COALESCE($4, next_attempt_at) WHERE id = $1",
         )
         .bind(id)
         .bind(status)
-        .bind(error)
-        .bind(next)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(error.to_owned())
+        .bind(next);
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(update.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 
     /// The earliest moment a pending message falls due, so an idle worker

@@ -118,20 +118,21 @@ const QR_COLUMNS: &str = "qr_id, service_id, status, created_at, expires_at, req
 
 impl Database {
     pub async fn insert_qr(&self, qr: &NewQr<'_>) -> Result<(), StorageError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO qr_sessions (qr_id, token_hash, service_id, status, created_at, expires_at, \
              requester_ip, requester_user_agent) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)",
         )
-        .bind(qr.qr_id)
-        .bind(qr.token_hash.as_str())
-        .bind(qr.service_id.as_str())
+        .bind(qr.qr_id.to_owned())
+        .bind(qr.token_hash.as_str().to_owned())
+        .bind(qr.service_id.as_str().to_owned())
         .bind(to_millis(qr.created_at))
         .bind(to_millis(qr.expires_at))
-        .bind(qr.requester_ip)
-        .bind(qr.requester_user_agent)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(qr.requester_ip.map(str::to_owned))
+        .bind(qr.requester_user_agent.map(str::to_owned));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 
     pub async fn find_qr(&self, token_hash: &TokenHash) -> Result<Option<QrRecord>, StorageError> {
@@ -160,20 +161,21 @@ impl Database {
         scan: &Scan<'_>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE qr_sessions SET status = 'scanned', user_id = $2, scanned_at = $3, scanner_ip = $4, \
              pin_hash = $5, pin_expires_at = $6 \
              WHERE qr_id = $1 AND status = 'pending' AND expires_at > $3",
         )
-        .bind(qr_id)
-        .bind(scan.user_id.as_str())
+        .bind(qr_id.to_owned())
+        .bind(scan.user_id.as_str().to_owned())
         .bind(to_millis(now))
-        .bind(scan.scanner_ip)
-        .bind(scan.pin_hash.as_str())
-        .bind(to_millis(scan.pin_expires_at))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(scan.scanner_ip.map(str::to_owned))
+        .bind(scan.pin_hash.as_str().to_owned())
+        .bind(to_millis(scan.pin_expires_at));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(update.execute(&writer).await?.rows_affected() == 1) })
+            .await
     }
 
     /// Locks a QR code for good because its person says they did not start
@@ -185,20 +187,24 @@ impl Database {
         emails: &[OutgoingEmail],
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let deny = sqlx::query(
             "UPDATE qr_sessions SET status = 'denied' \
              WHERE qr_id = $1 AND status IN ('pending', 'scanned', 'locked', 'denied')",
         )
-        .bind(qr_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        enqueue(&mut tx, emails, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(qr_id.to_owned());
+        let emails = emails.to_vec();
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                if deny.execute(&mut *tx).await?.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                enqueue(&mut tx, &emails, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await
     }
 
     /// Counts one wrong PIN, locking the QR code at `limit`. Returns the new
@@ -210,18 +216,19 @@ impl Database {
         limit: i64,
         now: Timestamp,
     ) -> Result<Option<i64>, StorageError> {
-        let count: Option<(i64,)> = sqlx::query_as(
+        let count = sqlx::query_as::<_, (i64,)>(
             "UPDATE qr_sessions SET failed_attempts = failed_attempts + 1, \
              status = CASE WHEN failed_attempts + 1 >= $2 THEN 'locked' ELSE status END \
              WHERE qr_id = $1 AND status = 'scanned' AND failed_attempts < $2 AND pin_expires_at > $3 \
              RETURNING failed_attempts",
         )
-        .bind(qr_id)
+        .bind(qr_id.to_owned())
         .bind(limit)
-        .bind(to_millis(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(count.map(|(n,)| n))
+        .bind(to_millis(now));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(count.fetch_optional(&writer).await?.map(|(n,)| n)) })
+            .await
     }
 
     /// The QR code as it stands now, after a conditional update lost a race.

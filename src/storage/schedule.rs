@@ -30,19 +30,20 @@ impl Database {
         initial: &ScheduleInput,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO system_schedule (id, enabled, timezone, opening_time, closing_time, days, updated_at) \
              VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
         )
         .bind(i64::from(initial.enabled))
-        .bind(&initial.timezone)
-        .bind(&initial.opening_time)
-        .bind(&initial.closing_time)
+        .bind(initial.timezone.clone())
+        .bind(initial.opening_time.clone())
+        .bind(initial.closing_time.clone())
         .bind(initial.days.join(","))
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(to_millis(now));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 
     pub async fn load_schedule(&self) -> Result<Option<ScheduleInput>, StorageError> {
@@ -60,7 +61,7 @@ impl Database {
         admin: &AdminId,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        sqlx::query(
+        let upsert = sqlx::query(
             "INSERT INTO system_schedule (id, enabled, timezone, opening_time, closing_time, days, updated_at, updated_by) \
              VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
              enabled = excluded.enabled, timezone = excluded.timezone, opening_time = excluded.opening_time, \
@@ -68,14 +69,15 @@ impl Database {
              updated_by = excluded.updated_by",
         )
         .bind(i64::from(schedule.enabled))
-        .bind(&schedule.timezone)
-        .bind(&schedule.opening_time)
-        .bind(&schedule.closing_time)
+        .bind(schedule.timezone.clone())
+        .bind(schedule.opening_time.clone())
+        .bind(schedule.closing_time.clone())
         .bind(schedule.days.join(","))
         .bind(to_millis(now))
-        .bind(admin.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(admin.as_str().to_owned());
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(upsert.execute(&writer).await.map(|_| ())?) })
+            .await
     }
 }

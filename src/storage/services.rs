@@ -3,9 +3,9 @@
 use jiff::Timestamp;
 use sqlx::FromRow;
 
-use super::users::end_live_sessions;
 use super::{
-    Database, StorageError, after_millis, from_millis, into_page, is_unique_violation, to_millis,
+    Database, Forget, StorageError, after_millis, from_millis, into_page, is_unique_violation,
+    to_millis,
 };
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
 use crate::domain::secret::TokenHash;
@@ -58,21 +58,26 @@ impl Database {
              api_key_hash, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7) \
              RETURNING {SERVICE_COLUMNS}"
         );
-        let row = sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql))
-            .bind(s.service_id.as_str())
-            .bind(s.name)
-            .bind(s.name_lower)
-            .bind(s.description)
-            .bind(s.url)
-            .bind(s.api_key_hash.as_str())
-            .bind(to_millis(s.created_at))
-            .fetch_one(&self.pool)
-            .await;
-        match row {
-            Ok(row) => Ok(Some(row.try_into()?)),
-            Err(err) if is_unique_violation(&err) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+        let insert = sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql))
+            .bind(s.service_id.as_str().to_owned())
+            .bind(s.name.to_owned())
+            .bind(s.name_lower.to_owned())
+            .bind(s.description.map(str::to_owned))
+            .bind(s.url.map(str::to_owned))
+            .bind(s.api_key_hash.as_str().to_owned())
+            .bind(to_millis(s.created_at));
+        let writer = self.writer.clone();
+        let row = self
+            .lane
+            .run(async move {
+                match insert.fetch_one(&writer).await {
+                    Ok(row) => Ok(Some(row)),
+                    Err(err) if is_unique_violation(&err) => Ok(None),
+                    Err(err) => Err(err.into()),
+                }
+            })
+            .await?;
+        row.map(Service::try_from).transpose()
     }
 
     pub async fn find_service(&self, id: &ServiceId) -> Result<Option<Service>, StorageError> {
@@ -142,21 +147,24 @@ impl Database {
         id: &ServiceId,
         now: Timestamp,
     ) -> Result<Option<Service>, StorageError> {
-        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "UPDATE registered_services SET is_active = 0, \
              deactivated_at = CASE WHEN is_active = 1 THEN $2 ELSE deactivated_at END \
              WHERE service_id = $1 RETURNING {SERVICE_COLUMNS}"
         );
-        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_str())
-            .bind(to_millis(now))
-            .fetch_optional(&mut *tx)
+        let deactivate = sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str().to_owned())
+            .bind(to_millis(now));
+        let row = self
+            .write_ending_sessions(
+                deactivate,
+                "service_id",
+                id.as_str(),
+                "service_inactive",
+                now,
+            )
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        end_live_sessions(&mut tx, "service_id", id.as_str(), "service_inactive", now).await?;
-        tx.commit().await?;
-        Ok(Some(row.try_into()?))
+        row.map(Service::try_from).transpose()
     }
 
     pub async fn activate_service(&self, id: &ServiceId) -> Result<Option<Service>, StorageError> {
@@ -164,11 +172,15 @@ impl Database {
             "UPDATE registered_services SET is_active = 1, deactivated_at = NULL \
              WHERE service_id = $1 RETURNING {SERVICE_COLUMNS}"
         );
-        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(Service::try_from).transpose()
+        let activate =
+            sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql)).bind(id.as_str().to_owned());
+        let writer = self.writer.clone();
+        let row = self
+            .lane
+            .run(async move { Ok(activate.fetch_optional(&writer).await?) })
+            .await;
+        self.forget_sessions(Forget::All);
+        row?.map(Service::try_from).transpose()
     }
 
     /// Swaps in a new key hash; the old key fails from this statement on.
@@ -178,14 +190,15 @@ impl Database {
         api_key_hash: &TokenHash,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
+        let rotate = sqlx::query(
             "UPDATE registered_services SET api_key_hash = $2, key_rotated_at = $3 WHERE service_id = $1",
         )
-        .bind(id.as_str())
-        .bind(api_key_hash.as_str())
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        .bind(id.as_str().to_owned())
+        .bind(api_key_hash.as_str().to_owned())
+        .bind(to_millis(now));
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move { Ok(rotate.execute(&writer).await?.rows_affected() > 0) })
+            .await
     }
 }

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use sqlx::FromRow;
 
-use super::{Database, StorageError, from_millis, from_millis_opt, to_millis};
+use super::{Database, Forget, StorageError, from_millis, from_millis_opt, to_millis};
 use crate::domain::types::{ServiceId, UserId};
 
 /// Everything a successful PIN verification writes, in one transaction.
@@ -87,52 +87,53 @@ impl Database {
         max_attempts: i64,
     ) -> Result<bool, StorageError> {
         let now = to_millis(login.now);
-        let mut tx = self.pool.begin().await?;
-        let won = sqlx::query(
+        let (user_id, service_id) = (login.user_id.as_str(), login.service_id.as_str());
+        let claim = sqlx::query(
             "UPDATE qr_sessions SET status = 'verified', verified_at = $2, session_id = $3 \
              WHERE qr_id = $1 AND status = 'scanned' AND failed_attempts < $4 AND pin_expires_at > $2",
         )
-        .bind(login.qr_id)
+        .bind(login.qr_id.to_owned())
         .bind(now)
-        .bind(login.session_id)
-        .bind(max_attempts)
-        .execute(&mut *tx)
-        .await?;
-        if won.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
+        .bind(login.session_id.to_owned())
+        .bind(max_attempts);
+        let session = sqlx::query(
             "INSERT INTO user_sessions (session_id, user_id, service_id, created_at, last_seen_at, \
              idle_expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $4, $5, $6)",
         )
-        .bind(login.session_id)
-        .bind(login.user_id.as_str())
-        .bind(login.service_id.as_str())
+        .bind(login.session_id.to_owned())
+        .bind(user_id.to_owned())
+        .bind(service_id.to_owned())
         .bind(now)
         .bind(to_millis(login.idle_expires_at))
-        .bind(to_millis(login.absolute_expires_at))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
+        .bind(to_millis(login.absolute_expires_at));
+        let history = sqlx::query(
             "INSERT INTO login_history (user_id, service_id, qr_id, session_id, outcome, login_at, ip, user_agent) \
              VALUES ($1, $2, $3, $4, 'success', $5, $6, $7)",
         )
-        .bind(login.user_id.as_str())
-        .bind(login.service_id.as_str())
-        .bind(login.qr_id)
-        .bind(login.session_id)
+        .bind(user_id.to_owned())
+        .bind(service_id.to_owned())
+        .bind(login.qr_id.to_owned())
+        .bind(login.session_id.to_owned())
         .bind(now)
-        .bind(login.ip)
-        .bind(login.user_agent)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE active_users SET last_login = $2 WHERE user_id = $1")
-            .bind(login.user_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(login.ip.map(str::to_owned))
+        .bind(login.user_agent.map(str::to_owned));
+        let last_login = sqlx::query("UPDATE active_users SET last_login = $2 WHERE user_id = $1")
+            .bind(user_id.to_owned())
+            .bind(now);
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                if claim.execute(&mut *tx).await?.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                session.execute(&mut *tx).await?;
+                history.execute(&mut *tx).await?;
+                last_login.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await
     }
 
     /// One read: the session with its user's and service's current state.
@@ -140,6 +141,10 @@ impl Database {
         &self,
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StorageError> {
+        if let Some(record) = self.sessions.as_ref().and_then(|c| c.get(session_id)) {
+            return Ok(Some(record));
+        }
+        let ticket = self.sessions.as_ref().map(|c| c.begin_read());
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.session_id, s.user_id, s.service_id, s.created_at, s.idle_expires_at, \
              s.absolute_expires_at, s.ended_at, s.ended_reason, u.is_active AS user_active, \
@@ -152,7 +157,11 @@ impl Database {
         .bind(session_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(SessionRecord::try_from).transpose()
+        let record = row.map(SessionRecord::try_from).transpose()?;
+        if let (Some(cache), Some(ticket), Some(record)) = (&self.sessions, ticket, &record) {
+            cache.store(ticket, record);
+        }
+        Ok(record)
     }
 
     /// Moves a live session's idle expiry forward.
@@ -162,16 +171,20 @@ impl Database {
         idle_expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
+        let renew = sqlx::query(
             "UPDATE user_sessions SET last_seen_at = $2, idle_expires_at = $3 \
              WHERE session_id = $1 AND ended_at IS NULL AND idle_expires_at > $2",
         )
-        .bind(session_id)
+        .bind(session_id.to_owned())
         .bind(to_millis(now))
-        .bind(to_millis(idle_expires_at))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(to_millis(idle_expires_at));
+        let writer = self.writer.clone();
+        let renewed = self
+            .lane
+            .run(async move { Ok(renew.execute(&writer).await?.rows_affected() == 1) })
+            .await;
+        self.forget_sessions(Forget::One(session_id));
+        renewed
     }
 
     /// Ends a session (if still live) and closes its history row; `at` is
@@ -182,27 +195,32 @@ impl Database {
         reason: &str,
         at: Timestamp,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let end = sqlx::query(
             "UPDATE user_sessions SET ended_at = $2, ended_reason = $3 WHERE session_id = $1 AND ended_at IS NULL",
         )
-        .bind(session_id)
+        .bind(session_id.to_owned())
         .bind(to_millis(at))
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
+        .bind(reason.to_owned());
+        let history = sqlx::query(
             "UPDATE login_history SET logout_at = $2, ended_reason = $3 WHERE session_id = $1",
         )
-        .bind(session_id)
+        .bind(session_id.to_owned())
         .bind(to_millis(at))
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(reason.to_owned());
+        let writer = self.writer.clone();
+        let ended = self
+            .lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                if end.execute(&mut *tx).await?.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                history.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await;
+        self.forget_sessions(Forget::One(session_id));
+        ended
     }
 }

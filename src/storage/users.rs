@@ -1,11 +1,13 @@
 //! People: registrations, the approval move, accounts and their auth keys.
 
 use jiff::Timestamp;
-use sqlx::FromRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::QueryAs;
+use sqlx::{Any, FromRow};
 
 use super::outbox::enqueue;
 use super::{
-    Database, StorageError, after_millis, from_millis, from_millis_opt, into_page,
+    Database, Forget, StorageError, after_millis, from_millis, from_millis_opt, into_page,
     is_unique_violation, to_millis,
 };
 use crate::domain::model::{
@@ -171,39 +173,47 @@ impl Database {
         reg: &NewRegistration<'_>,
         emails: &[OutgoingEmail],
     ) -> Result<RegistrationOutcome, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let reserved = sqlx::query(
+        let reserve = sqlx::query(
             "INSERT INTO account_names (user_id, email_lower, username_lower) VALUES ($1, $2, $3)",
         )
-        .bind(reg.user_id.as_str())
-        .bind(reg.email_lower)
-        .bind(reg.username)
-        .execute(&mut *tx)
-        .await;
-        if let Err(err) = reserved {
-            if is_unique_violation(&err) {
-                drop(tx);
-                let taken = self.find_taken_name(reg.email_lower, reg.username).await?;
-                return Ok(taken.unwrap_or(RegistrationOutcome::UsernameTaken));
-            }
-            return Err(err.into());
-        }
-        sqlx::query(
+        .bind(reg.user_id.as_str().to_owned())
+        .bind(reg.email_lower.to_owned())
+        .bind(reg.username.to_owned());
+        let insert = sqlx::query(
             "INSERT INTO pending_users (user_id, email, username, password_hash, full_name, phone, \
              status, registered_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
         )
-        .bind(reg.user_id.as_str())
-        .bind(reg.email)
-        .bind(reg.username)
-        .bind(reg.password_hash.as_str())
-        .bind(reg.full_name)
-        .bind(reg.phone)
-        .bind(to_millis(reg.registered_at))
-        .execute(&mut *tx)
-        .await?;
-        enqueue(&mut tx, emails, reg.registered_at).await?;
-        tx.commit().await?;
-        Ok(RegistrationOutcome::Created)
+        .bind(reg.user_id.as_str().to_owned())
+        .bind(reg.email.to_owned())
+        .bind(reg.username.to_owned())
+        .bind(reg.password_hash.as_str().to_owned())
+        .bind(reg.full_name.to_owned())
+        .bind(reg.phone.map(str::to_owned))
+        .bind(to_millis(reg.registered_at));
+        let (emails, now) = (emails.to_vec(), reg.registered_at);
+        let writer = self.writer.clone();
+        let created = self
+            .lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                if let Err(err) = reserve.execute(&mut *tx).await {
+                    if is_unique_violation(&err) {
+                        return Ok(false);
+                    }
+                    return Err(err.into());
+                }
+                insert.execute(&mut *tx).await?;
+                enqueue(&mut tx, &emails, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await?;
+        if created {
+            return Ok(RegistrationOutcome::Created);
+        }
+        // The transaction is gone (rolled back) by now.
+        let taken = self.find_taken_name(reg.email_lower, reg.username).await?;
+        Ok(taken.unwrap_or(RegistrationOutcome::UsernameTaken))
     }
 
     /// The pending queue, oldest first.
@@ -240,41 +250,51 @@ impl Database {
         now: Timestamp,
         emails: &[OutgoingEmail],
     ) -> Result<ApprovalOutcome<User>, StorageError> {
-        let mut tx = self.pool.begin().await?;
         // Write first: this DELETE takes the row (and on SQLite the write lock)
         // before anything is read.
-        let taken: Option<MovingRow> = sqlx::query_as(
+        let take = sqlx::query_as::<_, MovingRow>(
             "DELETE FROM pending_users WHERE user_id = $1 AND status = 'pending' \
              RETURNING email, username, password_hash, full_name, phone, registered_at",
         )
-        .bind(user_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(moving) = taken else {
-            drop(tx);
-            return self.why_not_pending(user_id).await;
-        };
+        .bind(user_id.as_str().to_owned());
         let sql = format!(
             "INSERT INTO active_users (user_id, email, username, password_hash, full_name, phone, \
              auth_key_hash, auth_key_issued_at, is_active, registered_at, approved_at, approved_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $8, $10) RETURNING {USER_COLUMNS}"
         );
-        let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_id.as_str())
-            .bind(moving.email)
-            .bind(moving.username)
-            .bind(moving.password_hash)
-            .bind(moving.full_name)
-            .bind(moving.phone)
-            .bind(auth_key_hash.as_str())
-            .bind(to_millis(now))
-            .bind(moving.registered_at)
-            .bind(admin.as_str())
-            .fetch_one(&mut *tx)
+        let insert = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str().to_owned());
+        let (auth_key_hash, admin) = (auth_key_hash.as_str().to_owned(), admin.as_str().to_owned());
+        let emails = emails.to_vec();
+        let writer = self.writer.clone();
+        let row = self
+            .lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                let Some(moving) = take.fetch_optional(&mut *tx).await? else {
+                    return Ok(None);
+                };
+                let row = insert
+                    .bind(moving.email)
+                    .bind(moving.username)
+                    .bind(moving.password_hash)
+                    .bind(moving.full_name)
+                    .bind(moving.phone)
+                    .bind(auth_key_hash)
+                    .bind(to_millis(now))
+                    .bind(moving.registered_at)
+                    .bind(admin)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                enqueue(&mut tx, &emails, now).await?;
+                tx.commit().await?;
+                Ok(Some(row))
+            })
             .await?;
-        enqueue(&mut tx, emails, now).await?;
-        tx.commit().await?;
-        Ok(ApprovalOutcome::Done(row.try_into()?))
+        match row {
+            Some(row) => Ok(ApprovalOutcome::Done(row.try_into()?)),
+            None => self.why_not_pending(user_id).await,
+        }
     }
 
     /// Marks a pending registration rejected; its names stay reserved.
@@ -291,21 +311,16 @@ impl Database {
              rejection_reason = $4 WHERE user_id = $1 AND status = 'pending' \
              RETURNING {PENDING_COLUMNS}"
         );
-        let mut tx = self.pool.begin().await?;
-        let row: Option<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_id.as_str())
+        let reject = sqlx::query_as::<_, PendingRow>(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str().to_owned())
             .bind(to_millis(now))
-            .bind(admin.as_str())
-            .bind(reason)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            drop(tx);
-            return self.why_not_pending(user_id).await;
-        };
-        enqueue(&mut tx, emails, now).await?;
-        tx.commit().await?;
-        Ok(ApprovalOutcome::Done(row.try_into()?))
+            .bind(admin.as_str().to_owned())
+            .bind(reason.map(str::to_owned));
+        let row = self.write_with_emails(reject, emails, now).await?;
+        match row {
+            Some(row) => Ok(ApprovalOutcome::Done(row.try_into()?)),
+            None => self.why_not_pending(user_id).await,
+        }
     }
 
     /// A registration in the queue (pending or rejected), by id.
@@ -389,19 +404,12 @@ impl Database {
             "UPDATE active_users SET auth_key_hash = $2, auth_key_issued_at = $3 \
              WHERE user_id = $1 AND is_active = 1 RETURNING {USER_COLUMNS}"
         );
-        let mut tx = self.pool.begin().await?;
-        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_id.as_str())
-            .bind(auth_key_hash.as_str())
-            .bind(to_millis(now))
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        enqueue(&mut tx, emails, now).await?;
-        tx.commit().await?;
-        Ok(Some(row.try_into()?))
+        let replace = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str().to_owned())
+            .bind(auth_key_hash.as_str().to_owned())
+            .bind(to_millis(now));
+        let row = self.write_with_emails(replace, emails, now).await?;
+        row.map(User::try_from).transpose()
     }
 
     /// The user whose current auth key hashes to `hash`.
@@ -471,23 +479,27 @@ impl Database {
         user_id: &UserId,
         now: Timestamp,
     ) -> Result<StatusChange, StorageError> {
-        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "UPDATE active_users SET is_active = 0, \
              deactivated_at = CASE WHEN is_active = 1 THEN $2 ELSE deactivated_at END \
              WHERE user_id = $1 RETURNING {USER_COLUMNS}"
         );
-        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_id.as_str())
-            .bind(to_millis(now))
-            .fetch_optional(&mut *tx)
+        let deactivate = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str().to_owned())
+            .bind(to_millis(now));
+        let row = self
+            .write_ending_sessions(
+                deactivate,
+                "user_id",
+                user_id.as_str(),
+                "user_inactive",
+                now,
+            )
             .await?;
-        let Some(row) = row else {
-            return Ok(StatusChange::NotFound);
-        };
-        end_live_sessions(&mut tx, "user_id", user_id.as_str(), "user_inactive", now).await?;
-        tx.commit().await?;
-        Ok(StatusChange::Changed(row.try_into()?))
+        Ok(match row {
+            Some(row) => StatusChange::Changed(row.try_into()?),
+            None => StatusChange::NotFound,
+        })
     }
 
     /// Activates a user again; sessions ended by the deactivation stay ended.
@@ -496,20 +508,82 @@ impl Database {
             "UPDATE active_users SET is_active = 1, deactivated_at = NULL \
              WHERE user_id = $1 RETURNING {USER_COLUMNS}"
         );
-        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
+        let activate = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+            .bind(user_id.as_str().to_owned());
+        let writer = self.writer.clone();
+        let row = self
+            .lane
+            .run(async move { Ok(activate.fetch_optional(&writer).await?) })
+            .await;
+        self.forget_sessions(Forget::All);
+        Ok(match row? {
             Some(row) => StatusChange::Changed(row.try_into()?),
             None => StatusChange::NotFound,
         })
+    }
+
+    /// Runs `update` on the lane and, if it returned a row, queues `emails`
+    /// in the same transaction. `None`: no row matched, nothing was written.
+    async fn write_with_emails<R>(
+        &self,
+        update: QueryAs<'static, Any, R, AnyArguments>,
+        emails: &[OutgoingEmail],
+        now: Timestamp,
+    ) -> Result<Option<R>, StorageError>
+    where
+        R: for<'r> FromRow<'r, AnyRow> + Send + Unpin + 'static,
+    {
+        let emails = emails.to_vec();
+        let writer = self.writer.clone();
+        self.lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                let Some(row) = update.fetch_optional(&mut *tx).await? else {
+                    return Ok(None);
+                };
+                enqueue(&mut tx, &emails, now).await?;
+                tx.commit().await?;
+                Ok(Some(row))
+            })
+            .await
+    }
+
+    /// Runs `update` on the lane and, if it returned a row, ends the live
+    /// sessions whose `owner_column` is `owner` in the same transaction.
+    /// `None`: no row matched, nothing was written.
+    pub(super) async fn write_ending_sessions<R>(
+        &self,
+        update: QueryAs<'static, Any, R, AnyArguments>,
+        owner_column: &'static str,
+        owner: &str,
+        reason: &'static str,
+        now: Timestamp,
+    ) -> Result<Option<R>, StorageError>
+    where
+        R: for<'r> FromRow<'r, AnyRow> + Send + Unpin + 'static,
+    {
+        let owner = owner.to_owned();
+        let writer = self.writer.clone();
+        let written = self
+            .lane
+            .run(async move {
+                let mut tx = writer.begin().await?;
+                let Some(row) = update.fetch_optional(&mut *tx).await? else {
+                    return Ok(None);
+                };
+                end_live_sessions(&mut tx, owner_column, &owner, reason, now).await?;
+                tx.commit().await?;
+                Ok(Some(row))
+            })
+            .await;
+        self.forget_sessions(Forget::All);
+        written
     }
 }
 
 /// Ends the live sessions whose `owner_column` is `owner`, and closes their
 /// login_history rows with the same reason.
-pub(super) async fn end_live_sessions(
+async fn end_live_sessions(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     owner_column: &'static str,
     owner: &str,

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use crate::domain::login::{AttemptTrail, qr_image};
 use crate::domain::model::ClientInfo;
 use crate::domain::secret::{ApiKey, QrToken};
+use crate::domain::service_registry::check_api_key;
 use crate::domain::types::ServiceId;
 use crate::domain::{Core, DomainError};
 use crate::storage::qr::{NewQr, QrRecord, QrState};
@@ -97,12 +98,13 @@ impl Core {
         api_key: &ApiKey,
         requester: &ClientInfo,
     ) -> Result<IssuedQr, DomainError> {
+        let found = self.db.find_service_with_key(service_id).await?;
         // Attribute even a refused attempt to the service it names, if real.
-        if let Some(service) = self.db.find_service(service_id).await? {
-            trail.service_id = Some(service.service_id);
+        if let Some((service, _)) = &found {
+            trail.service_id = Some(service.service_id.clone());
         }
         self.ensure_open().await?;
-        let service = self.authenticate_service(service_id, api_key).await?;
+        let service = check_api_key(found, api_key)?;
         if !service.is_active {
             return Err(DomainError::ServiceInactive);
         }

@@ -1,6 +1,8 @@
 //! Sessions after login: validation (the authority services ask, which also
 //! renews) and logout.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use crate::domain::secret::SessionToken;
@@ -91,7 +93,7 @@ impl Core {
     async fn session_of(
         &self,
         token: &SessionToken,
-    ) -> Result<Option<(SessionClaims, SessionRecord)>, DomainError> {
+    ) -> Result<Option<(Arc<SessionClaims>, SessionRecord)>, DomainError> {
         let claims = match self.signer.verify(token) {
             Ok(c) => c,
             Err(_) => return Ok(None),

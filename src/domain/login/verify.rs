@@ -76,12 +76,18 @@ impl Core {
         if let Some(refusal) = verify_refusal(&qr, now) {
             return Err(refusal);
         }
-        if let Some((service_id, api_key)) = service {
-            let caller = self.authenticate_service(service_id, api_key).await?;
-            if caller.service_id != qr.service_id {
-                return Err(DomainError::WrongService);
+        // The authenticated caller is the QR code's service (or the answer
+        // is `wrong_service`), so its row serves the activity check below.
+        let caller = match service {
+            Some((service_id, api_key)) => {
+                let caller = self.authenticate_service(service_id, api_key).await?;
+                if caller.service_id != qr.service_id {
+                    return Err(DomainError::WrongService);
+                }
+                Some(caller)
             }
-        }
+            None => None,
+        };
         let user_id = qr
             .user_id
             .clone()
@@ -94,7 +100,10 @@ impl Core {
         if !user.is_active {
             return Err(DomainError::UserInactive);
         }
-        let service = self.db.find_service(&qr.service_id).await?;
+        let service = match caller {
+            Some(caller) => Some(caller),
+            None => self.db.find_service(&qr.service_id).await?,
+        };
         if !service.is_some_and(|s| s.is_active) {
             return Err(DomainError::ServiceInactive);
         }
