@@ -159,7 +159,7 @@ impl Core {
         let token = if claims.exp == expires_at.as_second() {
             token.clone()
         } else {
-            self.signer.sign(
+            self.signer.renewed(
                 session.user_id.as_str(),
                 session.service_id.as_str(),
                 &session.session_id,
