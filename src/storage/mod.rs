@@ -20,9 +20,9 @@ pub mod history;
 mod keys;
 pub mod outbox;
 pub mod qr;
+mod row_cache;
 mod schedule;
 pub mod services;
-mod session_cache;
 pub mod sessions;
 pub mod users;
 mod write_lane;
@@ -33,8 +33,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::domain::model::{Cursor, Page, PageRequest};
-use session_cache::SessionCache;
+use crate::domain::model::{Cursor, Page, PageRequest, Service};
+use crate::domain::secret::TokenHash;
+use row_cache::RowCache;
+use sessions::SessionRecord;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use write_lane::WriteLane;
@@ -121,8 +123,10 @@ pub struct Database {
     writer: AnyPool,
     /// Where the statements on `writer` run.
     lane: WriteLane,
-    /// SQLite only: see `session_cache`.
-    sessions: Option<Arc<SessionCache>>,
+    /// SQLite only (see `row_cache`): sessions as `find_session` reads them,
+    /// and services with their key hash by id.
+    sessions: Option<Arc<RowCache<SessionRecord>>>,
+    services: Option<Arc<RowCache<(Service, TokenHash)>>>,
     backend: Backend,
 }
 
@@ -143,12 +147,13 @@ impl Database {
         } else {
             (pool.clone(), WriteLane::in_place())
         };
-        let sessions = (backend == Backend::Sqlite).then(|| Arc::new(SessionCache::new()));
+        let cached = backend == Backend::Sqlite;
         Ok(Self {
             pool,
             writer,
             lane,
-            sessions,
+            sessions: cached.then(|| Arc::new(RowCache::new())),
+            services: cached.then(|| Arc::new(RowCache::new())),
             backend,
         })
     }
@@ -194,6 +199,15 @@ impl Database {
         }
     }
 
+    /// Tells the service cache (if any) that services changed. (Sessions
+    /// carry their service's state too, so they go as well.)
+    fn forget_services(&self) {
+        if let Some(cache) = &self.services {
+            cache.forget_all();
+        }
+        self.forget_sessions(Forget::All);
+    }
+
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
@@ -226,6 +240,11 @@ fn pool_options(
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // In WAL mode a connection drops its page cache whenever
+                    // another one has written since its last read, so under a
+                    // steady trickle of logins every read would fetch its
+                    // pages with read(2) again. Mapped, they are simply there.
+                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                     Ok(())
                 })
             }),

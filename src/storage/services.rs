@@ -4,8 +4,7 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 
 use super::{
-    Database, Forget, StorageError, after_millis, from_millis, into_page, is_unique_violation,
-    to_millis,
+    Database, StorageError, after_millis, from_millis, into_page, is_unique_violation, to_millis,
 };
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
 use crate::domain::secret::TokenHash;
@@ -81,13 +80,10 @@ impl Database {
     }
 
     pub async fn find_service(&self, id: &ServiceId) -> Result<Option<Service>, StorageError> {
-        let sql =
-            format!("SELECT {SERVICE_COLUMNS} FROM registered_services WHERE service_id = $1");
-        let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(Service::try_from).transpose()
+        Ok(self
+            .find_service_with_key(id)
+            .await?
+            .map(|(service, _)| service))
     }
 
     pub async fn find_service_by_name(
@@ -108,6 +104,10 @@ impl Database {
         &self,
         id: &ServiceId,
     ) -> Result<Option<(Service, TokenHash)>, StorageError> {
+        if let Some(found) = self.services.as_ref().and_then(|c| c.get(id.as_str())) {
+            return Ok(Some(found));
+        }
+        let ticket = self.services.as_ref().map(|c| c.begin_read());
         let sql = format!(
             "SELECT {SERVICE_COLUMNS}, api_key_hash FROM registered_services WHERE service_id = $1"
         );
@@ -118,7 +118,11 @@ impl Database {
         let Some(row) = row else { return Ok(None) };
         let hash: String = sqlx::Row::try_get(&row, "api_key_hash")?;
         let service = ServiceRow::from_row(&row)?.try_into()?;
-        Ok(Some((service, TokenHash::from_stored(hash))))
+        let found = (service, TokenHash::from_stored(hash));
+        if let (Some(cache), Some(ticket)) = (&self.services, ticket) {
+            cache.store(ticket, id.as_str(), &found);
+        }
+        Ok(Some(found))
     }
 
     /// Services in the order they were registered.
@@ -163,7 +167,9 @@ impl Database {
                 "service_inactive",
                 now,
             )
-            .await?;
+            .await;
+        self.forget_services();
+        let row = row?;
         row.map(Service::try_from).transpose()
     }
 
@@ -179,7 +185,7 @@ impl Database {
             .lane
             .run(async move { Ok(activate.fetch_optional(&writer).await?) })
             .await;
-        self.forget_sessions(Forget::All);
+        self.forget_services();
         row?.map(Service::try_from).transpose()
     }
 
@@ -197,8 +203,11 @@ impl Database {
         .bind(api_key_hash.as_str().to_owned())
         .bind(to_millis(now));
         let writer = self.writer.clone();
-        self.lane
+        let rotated = self
+            .lane
             .run(async move { Ok(rotate.execute(&writer).await?.rows_affected() > 0) })
-            .await
+            .await;
+        self.forget_services();
+        rotated
     }
 }
