@@ -12,8 +12,10 @@
 //! SQLite admits one writer at a time anyway, and queueing for that
 //! connection in the pool is fair and wakes the next writer the moment the
 //! last one commits, where contending connections would each sleep in
-//! SQLite's busy handler (1, 2, 5, 10… ms) and retry. Reads use the other
-//! pool and, in WAL mode, never wait for the writer.
+//! SQLite's busy handler (1, 2, 5, 10… ms) and retry. Those writes run on a
+//! thread of their own (`write_lane`). Reads use the other pool and, in WAL
+//! mode, never wait for the writer; the hottest ones are cached on SQLite
+//! (`row_cache`).
 
 mod admins;
 pub mod history;
