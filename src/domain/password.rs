@@ -37,9 +37,10 @@ pub struct PasswordHasher {
     /// Verified against when the username is unknown, so an unknown user
     /// costs the same time as a wrong password.
     dummy: Arc<PasswordHash>,
-    /// At most one hash per core at a time: a burst of sign-ins then queues
-    /// here instead of taking every thread of the blocking pool and 19 MiB
-    /// each, so memory stays flat and the other requests keep their CPU.
+    /// Hashes run on at most half the cores (at least one) at a time: a
+    /// burst of sign-ins then queues here instead of taking every thread of
+    /// the blocking pool and 19 MiB each, so memory stays flat and the other
+    /// requests keep at least half the machine.
     permits: Arc<Semaphore>,
 }
 
@@ -50,7 +51,7 @@ impl PasswordHasher {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
             dummy: Arc::new(dummy),
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(cores.div_ceil(2))),
         })
     }
 

@@ -242,11 +242,6 @@ fn pool_options(
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    // In WAL mode a connection drops its page cache whenever
-                    // another one has written since its last read, so under a
-                    // steady trickle of logins every read would fetch its
-                    // pages with read(2) again. Mapped, they are simply there.
-                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                     Ok(())
                 })
             }),
