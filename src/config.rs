@@ -114,6 +114,12 @@ pub struct ServeArgs {
     /// links, email links). Default: `http://` + the bind address.
     #[arg(long, env = "PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Threads that serve HTTP requests. Default: one per CPU core. On a
+    /// small machine fewer can be faster (SQLite's connection threads, the
+    /// write thread and password hashing work beside them): see
+    /// docs/benchmarks.md.
+    #[arg(long, env = "WORKER_THREADS", global = true)]
+    pub worker_threads: Option<usize>,
     /// Password of the `admin` created on first start; random and printed once when unset.
     #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<String>,
@@ -254,6 +260,13 @@ impl std::fmt::Debug for ServeArgs {
 }
 
 impl ServeArgs {
+    /// `worker_threads`, or its default for this machine.
+    pub fn worker_threads(&self) -> usize {
+        self.worker_threads
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
     /// `PUBLIC_URL`, or `http://` + the address the server is bound to.
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         let url = self
@@ -267,4 +280,22 @@ impl ServeArgs {
 /// Where `.env` is looked for: the working directory.
 pub fn dotenv_path() -> PathBuf {
     PathBuf::from(".env")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = std::iter::once("central-auth").chain(args.iter().copied());
+        Cli::try_parse_from(argv).unwrap().serve
+    }
+
+    #[test]
+    fn worker_threads_default_to_one_per_core_and_zero_means_default() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(serve(&["--worker-threads", "3"]).worker_threads(), 3);
+        assert_eq!(serve(&["--worker-threads", "0"]).worker_threads(), cores);
+        assert_eq!(serve(&["serve"]).worker_threads(), cores);
+    }
 }

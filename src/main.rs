@@ -13,13 +13,25 @@ use central_auth::{cli, config, startup, telemetry};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // A missing .env is normal; settings then come from the environment.
     let _ = dotenvy::from_path(config::dotenv_path());
     let args = Cli::parse();
     telemetry::init(args.log.log_format);
-    match run(args).await {
+    // Built by hand rather than with `#[tokio::main]` so the number of
+    // request threads is a setting (`WORKER_THREADS`).
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.serve.worker_threads())
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

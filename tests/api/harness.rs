@@ -91,6 +91,8 @@ fn serve_args(options: &Options) -> ServeArgs {
     ServeArgs {
         bind: "127.0.0.1:0".parse().unwrap(),
         public_url: None,
+        // The test process owns the runtime; the setting is read by `main` only.
+        worker_threads: None,
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         admin_email: Some("ops@example.com".to_owned()),
         admin_token_ttl_secs: 3600,
