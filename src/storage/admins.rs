@@ -35,10 +35,8 @@ impl Database {
         .bind(email.map(str::to_owned))
         .bind(password_hash.as_str().to_owned())
         .bind(to_millis(now));
-        let writer = self.writer.clone();
         let inserted = self
-            .lane
-            .run(async move {
+            .write(|writer| async move {
                 match insert.execute(&writer).await {
                     Ok(_) => Ok(true),
                     Err(err) if is_unique_violation(&err) => Ok(false),
@@ -62,9 +60,7 @@ impl Database {
         let update = sqlx::query("UPDATE admins SET password_hash = $2 WHERE username_lower = $1")
             .bind(username.to_lowercase())
             .bind(password_hash.as_str().to_owned());
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(update.execute(&writer).await?.rows_affected() > 0) })
+        self.write(|writer| async move { Ok(update.execute(&writer).await?.rows_affected() > 0) })
             .await
     }
 
@@ -119,24 +115,20 @@ impl Database {
         .bind(admin_id.as_str().to_owned())
         .bind(to_millis(now))
         .bind(to_millis(expires_at));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move {
-                let mut tx = writer.begin().await?;
-                sweep.execute(&mut *tx).await?;
-                insert.execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(())
-            })
-            .await
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            sweep.execute(&mut *tx).await?;
+            insert.execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn delete_admin_session(&self, token_hash: &TokenHash) -> Result<(), StorageError> {
         let delete = sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
             .bind(token_hash.as_str().to_owned());
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(delete.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(delete.execute(&writer).await.map(|_| ())?) })
             .await
     }
 

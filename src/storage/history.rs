@@ -119,9 +119,7 @@ impl Database {
         .bind(to_millis(a.at))
         .bind(a.ip.map(str::to_owned))
         .bind(a.user_agent.map(str::to_owned));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await
     }
 

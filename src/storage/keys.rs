@@ -42,9 +42,7 @@ impl Database {
         .bind(candidate.private_key.clone())
         .bind(candidate.public_key.clone())
         .bind(to_millis(now));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await?;
         let (kid, algorithm, private_key, public_key): (String, String, String, String) =
             sqlx::query_as(

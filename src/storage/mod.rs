@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod users;
 mod write_lane;
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -189,6 +190,17 @@ impl Database {
             Ok(done) => done.map(|_| ()).map_err(StorageError::from),
             Err(_) => Err(StorageError::Unavailable(sqlx::Error::PoolTimedOut)),
         }
+    }
+
+    /// Runs a write on the write lane (see `write_lane`), handing it the
+    /// writer pool. Everything that writes goes through here.
+    async fn write<T, F, Fut>(&self, write: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(AnyPool) -> Fut,
+        Fut: Future<Output = Result<T, StorageError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.lane.run(write(self.writer.clone())).await
     }
 
     /// Tells the session cache (if any) that these sessions changed.

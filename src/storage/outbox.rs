@@ -100,15 +100,13 @@ impl Database {
             return Ok(());
         }
         let emails = emails.to_vec();
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move {
-                let mut tx = writer.begin().await?;
-                enqueue(&mut tx, &emails, now).await?;
-                tx.commit().await?;
-                Ok(())
-            })
-            .await
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            enqueue(&mut tx, &emails, now).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Claims the next due message until `lease_until` and counts the
@@ -129,10 +127,8 @@ impl Database {
         let claim = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql))
             .bind(to_millis(now))
             .bind(to_millis(lease_until));
-        let writer = self.writer.clone();
         let row = self
-            .lane
-            .run(async move { Ok(claim.fetch_optional(&writer).await?) })
+            .write(|writer| async move { Ok(claim.fetch_optional(&writer).await?) })
             .await?;
         row.map(OutboxEntry::try_from).transpose()
     }
@@ -144,9 +140,7 @@ impl Database {
         )
         .bind(id)
         .bind(to_millis(now));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(update.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(update.execute(&writer).await.map(|_| ())?) })
             .await
     }
 
@@ -170,9 +164,7 @@ impl Database {
         .bind(status)
         .bind(error.to_owned())
         .bind(next);
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(update.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(update.execute(&writer).await.map(|_| ())?) })
             .await
     }
 

@@ -129,9 +129,7 @@ impl Database {
         .bind(to_millis(qr.expires_at))
         .bind(qr.requester_ip.map(str::to_owned))
         .bind(qr.requester_user_agent.map(str::to_owned));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await
     }
 
@@ -172,9 +170,7 @@ impl Database {
         .bind(scan.scanner_ip.map(str::to_owned))
         .bind(scan.pin_hash.as_str().to_owned())
         .bind(to_millis(scan.pin_expires_at));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(update.execute(&writer).await?.rows_affected() == 1) })
+        self.write(|writer| async move { Ok(update.execute(&writer).await?.rows_affected() == 1) })
             .await
     }
 
@@ -193,18 +189,16 @@ impl Database {
         )
         .bind(qr_id.to_owned());
         let emails = emails.to_vec();
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move {
-                let mut tx = writer.begin().await?;
-                if deny.execute(&mut *tx).await?.rows_affected() != 1 {
-                    return Ok(false);
-                }
-                enqueue(&mut tx, &emails, now).await?;
-                tx.commit().await?;
-                Ok(true)
-            })
-            .await
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            if deny.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+            enqueue(&mut tx, &emails, now).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Counts one wrong PIN, locking the QR code at `limit`. Returns the new
@@ -225,9 +219,7 @@ impl Database {
         .bind(qr_id.to_owned())
         .bind(limit)
         .bind(to_millis(now));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(count.fetch_optional(&writer).await?.map(|(n,)| n)) })
+        self.write(|writer| async move { Ok(count.fetch_optional(&writer).await?.map(|(n,)| n)) })
             .await
     }
 

@@ -40,9 +40,7 @@ impl Database {
         .bind(initial.closing_time.clone())
         .bind(initial.days.join(","))
         .bind(to_millis(now));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await
     }
 
@@ -75,9 +73,7 @@ impl Database {
         .bind(schedule.days.join(","))
         .bind(to_millis(now))
         .bind(admin.as_str().to_owned());
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move { Ok(upsert.execute(&writer).await.map(|_| ())?) })
+        self.write(|writer| async move { Ok(upsert.execute(&writer).await.map(|_| ())?) })
             .await
     }
 }

@@ -65,10 +65,8 @@ impl Database {
             .bind(s.url.map(str::to_owned))
             .bind(s.api_key_hash.as_str().to_owned())
             .bind(to_millis(s.created_at));
-        let writer = self.writer.clone();
         let row = self
-            .lane
-            .run(async move {
+            .write(|writer| async move {
                 match insert.fetch_one(&writer).await {
                     Ok(row) => Ok(Some(row)),
                     Err(err) if is_unique_violation(&err) => Ok(None),
@@ -180,10 +178,8 @@ impl Database {
         );
         let activate =
             sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql)).bind(id.as_str().to_owned());
-        let writer = self.writer.clone();
         let row = self
-            .lane
-            .run(async move { Ok(activate.fetch_optional(&writer).await?) })
+            .write(|writer| async move { Ok(activate.fetch_optional(&writer).await?) })
             .await;
         self.forget_services();
         row?.map(Service::try_from).transpose()
@@ -202,10 +198,8 @@ impl Database {
         .bind(id.as_str().to_owned())
         .bind(api_key_hash.as_str().to_owned())
         .bind(to_millis(now));
-        let writer = self.writer.clone();
         let rotated = self
-            .lane
-            .run(async move { Ok(rotate.execute(&writer).await?.rows_affected() > 0) })
+            .write(|writer| async move { Ok(rotate.execute(&writer).await?.rows_affected() > 0) })
             .await;
         self.forget_services();
         rotated

@@ -123,20 +123,18 @@ impl Database {
         let last_login = sqlx::query("UPDATE active_users SET last_login = $2 WHERE user_id = $1")
             .bind(user_id.to_owned())
             .bind(now);
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move {
-                let mut tx = writer.begin().await?;
-                if claim.execute(&mut *tx).await?.rows_affected() != 1 {
-                    return Ok(false);
-                }
-                session.execute(&mut *tx).await?;
-                history.execute(&mut *tx).await?;
-                last_login.execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(true)
-            })
-            .await
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            if claim.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+            session.execute(&mut *tx).await?;
+            history.execute(&mut *tx).await?;
+            last_login.execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// `complete_login` for SQLite: the same four writes as one batch, a
@@ -170,15 +168,13 @@ impl Database {
             .bind(to_millis(login.absolute_expires_at))
             .bind(login.ip.map(str::to_owned))
             .bind(login.user_agent.map(str::to_owned));
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move {
-                let mut tx = writer.begin().await?;
-                let written = query.execute(&mut *tx).await?.rows_affected();
-                tx.commit().await?;
-                Ok(written > 0)
-            })
-            .await
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            let written = query.execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(written > 0)
+        })
+        .await
     }
 
     /// One read: the session with its user's and service's current state.
@@ -223,10 +219,8 @@ impl Database {
         .bind(session_id.to_owned())
         .bind(to_millis(now))
         .bind(to_millis(idle_expires_at));
-        let writer = self.writer.clone();
         let renewed = self
-            .lane
-            .run(async move { Ok(renew.execute(&writer).await?.rows_affected() == 1) })
+            .write(|writer| async move { Ok(renew.execute(&writer).await?.rows_affected() == 1) })
             .await;
         self.forget_sessions(Forget::One(session_id));
         renewed
@@ -252,10 +246,8 @@ impl Database {
         .bind(session_id.to_owned())
         .bind(to_millis(at))
         .bind(reason.to_owned());
-        let writer = self.writer.clone();
         let ended = self
-            .lane
-            .run(async move {
+            .write(|writer| async move {
                 let mut tx = writer.begin().await?;
                 if end.execute(&mut *tx).await?.rows_affected() != 1 {
                     return Ok(false);

@@ -191,10 +191,8 @@ impl Database {
         .bind(reg.phone.map(str::to_owned))
         .bind(to_millis(reg.registered_at));
         let (emails, now) = (emails.to_vec(), reg.registered_at);
-        let writer = self.writer.clone();
         let created = self
-            .lane
-            .run(async move {
+            .write(|writer| async move {
                 let mut tx = writer.begin().await?;
                 if let Err(err) = reserve.execute(&mut *tx).await {
                     if is_unique_violation(&err) {
@@ -266,10 +264,8 @@ impl Database {
             .bind(user_id.as_str().to_owned());
         let (auth_key_hash, admin) = (auth_key_hash.as_str().to_owned(), admin.as_str().to_owned());
         let emails = emails.to_vec();
-        let writer = self.writer.clone();
         let row = self
-            .lane
-            .run(async move {
+            .write(|writer| async move {
                 let mut tx = writer.begin().await?;
                 let Some(moving) = take.fetch_optional(&mut *tx).await? else {
                     return Ok(None);
@@ -510,10 +506,8 @@ impl Database {
         );
         let activate = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
             .bind(user_id.as_str().to_owned());
-        let writer = self.writer.clone();
         let row = self
-            .lane
-            .run(async move { Ok(activate.fetch_optional(&writer).await?) })
+            .write(|writer| async move { Ok(activate.fetch_optional(&writer).await?) })
             .await;
         self.forget_sessions(Forget::All);
         Ok(match row? {
@@ -534,18 +528,16 @@ impl Database {
         R: for<'r> FromRow<'r, AnyRow> + Send + Unpin + 'static,
     {
         let emails = emails.to_vec();
-        let writer = self.writer.clone();
-        self.lane
-            .run(async move {
-                let mut tx = writer.begin().await?;
-                let Some(row) = update.fetch_optional(&mut *tx).await? else {
-                    return Ok(None);
-                };
-                enqueue(&mut tx, &emails, now).await?;
-                tx.commit().await?;
-                Ok(Some(row))
-            })
-            .await
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            let Some(row) = update.fetch_optional(&mut *tx).await? else {
+                return Ok(None);
+            };
+            enqueue(&mut tx, &emails, now).await?;
+            tx.commit().await?;
+            Ok(Some(row))
+        })
+        .await
     }
 
     /// Runs `update` on the lane and, if it returned a row, ends the live
@@ -563,10 +555,8 @@ impl Database {
         R: for<'r> FromRow<'r, AnyRow> + Send + Unpin + 'static,
     {
         let owner = owner.to_owned();
-        let writer = self.writer.clone();
         let written = self
-            .lane
-            .run(async move {
+            .write(|writer| async move {
                 let mut tx = writer.begin().await?;
                 let Some(row) = update.fetch_optional(&mut *tx).await? else {
                     return Ok(None);
