@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod email;
+mod fresh_cache;
 pub mod http;
 pub mod startup;
 pub mod storage;

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::domain::DomainError;
-use crate::domain::hours::GateSchedule;
+use crate::domain::hours::{GateSchedule, gate_schedule};
 use crate::domain::password::PasswordHasher;
 use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
@@ -84,7 +84,7 @@ impl Core {
             settings: Arc::new(settings),
             signer: Arc::new(signer),
             outbox_wake: Arc::new(Notify::new()),
-            gate_schedule: Arc::default(),
+            gate_schedule: Arc::new(gate_schedule()),
         }
     }
 

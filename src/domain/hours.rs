@@ -2,18 +2,16 @@
 //! the gate in front of every login step.
 //!
 //! The gate runs on every login step, so it keeps the parsed schedule for up
-//! to [`SCHEDULE_FRESH_FOR`]: a change made on this instance applies to the
-//! next request, one made on another instance within that bound. The admin
-//! views always read the stored schedule.
-
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+//! to `FRESH_FOR` (1 s, `crate::fresh_cache`): a change made on this instance
+//! applies to the next request, one made on another instance within that
+//! bound. The admin views always read the stored schedule.
 
 use jiff::Timestamp;
 
 use crate::domain::model::Admin;
 use crate::domain::schedule::{Schedule, ScheduleInput, ScheduleState};
 use crate::domain::{Core, DomainError};
+use crate::fresh_cache::FreshCache;
 
 /// Whether logins are allowed now, and when that changes.
 #[derive(Debug, Clone)]
@@ -23,47 +21,12 @@ pub struct SystemStatus {
     pub state: ScheduleState,
 }
 
-/// How long the gate trusts the schedule it last read.
-pub const SCHEDULE_FRESH_FOR: Duration = Duration::from_secs(1);
+/// The schedule as the login gate last read it, under this one key.
+pub(crate) type GateSchedule = FreshCache<Schedule>;
+const GATE_KEY: &str = "schedule";
 
-/// The schedule the gate last read. `generation` counts local changes, so a
-/// read that raced with one cannot put the old schedule back.
-#[derive(Default)]
-pub(crate) struct GateSchedule(Mutex<GateState>);
-
-#[derive(Default)]
-struct GateState {
-    generation: u64,
-    read: Option<(Instant, Schedule)>,
-}
-
-impl GateSchedule {
-    fn state(&self) -> std::sync::MutexGuard<'_, GateState> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The schedule if read recently, else the generation a new read starts at.
-    fn fresh(&self) -> Result<Schedule, u64> {
-        let state = self.state();
-        match &state.read {
-            Some((at, schedule)) if at.elapsed() < SCHEDULE_FRESH_FOR => Ok(schedule.clone()),
-            _ => Err(state.generation),
-        }
-    }
-
-    fn store(&self, generation: u64, schedule: &Schedule) {
-        let mut state = self.state();
-        if state.generation == generation {
-            state.read = Some((Instant::now(), schedule.clone()));
-        }
-    }
-
-    /// After a local change: the next gate reads the new schedule.
-    fn changed(&self) {
-        let mut state = self.state();
-        state.generation += 1;
-        state.read = None;
-    }
+pub(crate) fn gate_schedule() -> GateSchedule {
+    FreshCache::new(1)
 }
 
 impl Core {
@@ -88,7 +51,7 @@ impl Core {
             .db
             .save_schedule(&schedule.to_input(), &admin.admin_id, self.now())
             .await;
-        self.gate_schedule.changed();
+        self.gate_schedule.forget_all();
         saved?;
         tracing::info!(admin = %admin.username, ?schedule, "operating hours changed");
         Ok(schedule)
@@ -108,11 +71,12 @@ impl Core {
     /// The gate of the login routes: `SystemClosed` with the next opening
     /// outside operating hours.
     pub async fn ensure_open(&self) -> Result<(), DomainError> {
-        let schedule = match self.gate_schedule.fresh() {
-            Ok(schedule) => schedule,
-            Err(generation) => {
+        let schedule = match self.gate_schedule.get(GATE_KEY) {
+            Some(schedule) => schedule,
+            None => {
+                let ticket = self.gate_schedule.begin_read();
                 let schedule = self.schedule().await?;
-                self.gate_schedule.store(generation, &schedule);
+                self.gate_schedule.store(ticket, GATE_KEY, &schedule);
                 schedule
             }
         };

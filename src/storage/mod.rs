@@ -14,15 +14,23 @@
 //! last one commits, where contending connections would each sleep in
 //! SQLite's busy handler (1, 2, 5, 10… ms) and retry. Those writes run on a
 //! thread of their own (`write_lane`). Reads use the other pool and, in WAL
-//! mode, never wait for the writer; the hottest ones are cached on SQLite
-//! (`row_cache`).
+//! mode, never wait for the writer.
+//!
+//! On SQLite the hottest reads (a busy session's validations, a service's
+//! credentials on every login step) are cached (`crate::fresh_cache`). This
+//! process is then the database's only writer: every write that changes a
+//! cached row (a session's renewal, logout or expiry, a user's or a
+//! service's (de)activation, a new API key) goes through `Database`, which
+//! drops what it touched once it has committed, so the change is seen by
+//! the very next request. A change made by another process on the same file
+//! (the `central-auth` CLI, say) is seen within `FRESH_FOR` (1 s).
+//! PostgreSQL, where other instances write too, always reads the row.
 
 mod admins;
 pub mod history;
 mod keys;
 pub mod outbox;
 pub mod qr;
-mod row_cache;
 mod schedule;
 pub mod services;
 pub mod sessions;
@@ -38,7 +46,7 @@ use jiff::Timestamp;
 
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
 use crate::domain::secret::TokenHash;
-use row_cache::RowCache;
+use crate::fresh_cache::FreshCache;
 use sessions::SessionRecord;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -126,10 +134,10 @@ pub struct Database {
     writer: AnyPool,
     /// Where the statements on `writer` run.
     lane: WriteLane,
-    /// SQLite only (see `row_cache`): sessions as `find_session` reads them,
+    /// SQLite only (see above): sessions as `find_session` reads them,
     /// and services with their key hash by id.
-    sessions: Option<Arc<RowCache<SessionRecord>>>,
-    services: Option<Arc<RowCache<(Service, TokenHash)>>>,
+    sessions: Option<Arc<FreshCache<SessionRecord>>>,
+    services: Option<Arc<FreshCache<(Service, TokenHash)>>>,
     backend: Backend,
 }
 
@@ -155,8 +163,8 @@ impl Database {
             pool,
             writer,
             lane,
-            sessions: cached.then(|| Arc::new(RowCache::new())),
-            services: cached.then(|| Arc::new(RowCache::new())),
+            sessions: cached.then(|| Arc::new(FreshCache::new(50_000))),
+            services: cached.then(|| Arc::new(FreshCache::new(1_000))),
             backend,
         })
     }

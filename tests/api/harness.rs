@@ -15,8 +15,7 @@ use tokio::task::JoinHandle;
 pub const ADMIN_PASSWORD: &str = "admin password for tests";
 
 pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
+    api: Api,
     pub clock: ManualClock,
     database: TestDb,
     stop: Option<oneshot::Sender<()>>,
@@ -119,52 +118,18 @@ fn serve_args(options: &Options) -> ServeArgs {
     }
 }
 
-impl TestApp {
-    pub async fn spawn() -> TestApp {
-        Self::spawn_with(Options::default()).await
-    }
+/// HTTP to one Central Auth server, as its clients speak it. A `TestApp`
+/// (and, in tests/postgres, a server process) derefs to one.
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+}
 
-    pub async fn spawn_with(options: Options) -> TestApp {
-        let db = match options.database.clone() {
-            Some(db) => db,
-            None => TestDb::fresh().await,
-        };
-        let database = DatabaseArgs {
-            database_url: db.url.clone(),
-            database_max_connections: 10,
-            database_acquire_timeout_secs: 10,
-        };
-        let clock = ManualClock::new(options.now.unwrap_or_else(test_start));
-        let app = Application::build(&database, &serve_args(&options), Arc::new(clock.clone()))
-            .await
-            .expect("server starts");
-        let addr = app.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.run(async move {
-            let _ = stopped.await;
-        }));
-        TestApp {
-            base: format!("http://{addr}"),
+impl Api {
+    pub fn new(base: String) -> Api {
+        Api {
+            base,
             client: reqwest::Client::new(),
-            clock,
-            database: db,
-            stop: Some(stop),
-            server: Some(server),
-        }
-    }
-
-    /// This server's database, to start another server on it.
-    pub fn database(&self) -> TestDb {
-        self.database.clone()
-    }
-
-    /// Stops the server and waits until it has shut down.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap().unwrap();
         }
     }
 
@@ -238,6 +203,62 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let db = match options.database.clone() {
+            Some(db) => db,
+            None => TestDb::fresh().await,
+        };
+        let database = DatabaseArgs {
+            database_url: db.url.clone(),
+            database_max_connections: 10,
+            database_acquire_timeout_secs: 10,
+        };
+        let clock = ManualClock::new(options.now.unwrap_or_else(test_start));
+        let app = Application::build(&database, &serve_args(&options), Arc::new(clock.clone()))
+            .await
+            .expect("server starts");
+        let addr = app.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            api: Api::new(format!("http://{addr}")),
+            clock,
+            database: db,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// This server's database, to start another server on it.
+    pub fn database(&self) -> TestDb {
+        self.database.clone()
+    }
+
+    /// Stops the server and waits until it has shut down.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
     }
 
     /// Registers `username` (email `username@example.com`), returns its id.

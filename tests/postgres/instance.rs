@@ -3,15 +3,21 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::Value;
 
-pub const ADMIN_PASSWORD: &str = "admin password for tests";
+use crate::harness::{ADMIN_PASSWORD, Api};
 
 pub struct Instance {
-    pub base: String,
-    pub client: reqwest::Client,
+    api: Api,
     child: Child,
+}
+
+impl std::ops::Deref for Instance {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 impl Drop for Instance {
@@ -47,8 +53,7 @@ impl Instance {
             .spawn()
             .unwrap();
         let instance = Instance {
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
+            api: Api::new(format!("http://127.0.0.1:{port}")),
             child,
         };
         for _ in 0..300 {
@@ -59,45 +64,6 @@ impl Instance {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("central-auth did not become ready on port {port}");
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn admin_post(&self, token: &str, path: &str, body: Option<&Value>) -> Response {
-        let req = self.client.post(self.url(path)).bearer_auth(token);
-        let req = match body {
-            Some(b) => req.json(b),
-            None => req,
-        };
-        req.send().await.unwrap()
-    }
-
-    pub async fn json(res: Response, status: StatusCode) -> Value {
-        let got = res.status();
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(got, status, "{body}");
-        body
-    }
-
-    pub async fn admin_token(&self) -> String {
-        let res = self
-            .post(
-                "/api/admin/login",
-                &json!({"username": "admin", "password": ADMIN_PASSWORD}),
-            )
-            .await;
-        text(&Self::json(res, StatusCode::OK).await, "access_token")
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::harness::expect_json;
 use crate::instance::Instance;
 use crate::required_env;
 
@@ -125,7 +126,7 @@ async fn a_database_outage_is_a_clean_503_and_service_resumes_after_it() {
         .send()
         .await
         .unwrap();
-    let pending = Instance::json(res, StatusCode::OK).await;
+    let pending = expect_json(res, StatusCode::OK).await;
     let names: Vec<&str> = pending["items"]
         .as_array()
         .unwrap()

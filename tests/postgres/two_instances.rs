@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::harness::TestDb;
+use crate::harness::{TestDb, expect_json};
 use crate::instance::{Instance, text};
 use crate::required_env;
 
@@ -34,19 +34,19 @@ async fn pair() -> Pair {
                     "password": "correct horse battery", "full_name": "John Smith"}),
         )
         .await;
-    let user_id = text(&Instance::json(res, StatusCode::CREATED).await, "user_id");
+    let user_id = text(&expect_json(res, StatusCode::CREATED).await, "user_id");
     // Approved on the other instance.
     let res = b
         .admin_post(&admin, &format!("/api/admin/approve/{user_id}"), None)
         .await;
-    Instance::json(res, StatusCode::OK).await;
+    expect_json(res, StatusCode::OK).await;
     let res = a
         .post(
             "/api/mobile/login",
             &json!({"username": "john", "password": "correct horse battery"}),
         )
         .await;
-    let auth_key = text(&Instance::json(res, StatusCode::OK).await, "auth_key");
+    let auth_key = text(&expect_json(res, StatusCode::OK).await, "auth_key");
     let res = b
         .admin_post(
             &admin,
@@ -54,7 +54,7 @@ async fn pair() -> Pair {
             Some(&json!({"name": "ServiceB"})),
         )
         .await;
-    let service = Instance::json(res, StatusCode::CREATED).await;
+    let service = expect_json(res, StatusCode::CREATED).await;
     Pair {
         a,
         b,
@@ -70,7 +70,7 @@ impl Pair {
     async fn generate_on(&self, on: &Instance) -> String {
         let body = json!({"service_id": self.service_id, "api_key": self.api_key});
         let res = on.post("/api/auth/qr/generate", &body).await;
-        text(&Instance::json(res, StatusCode::CREATED).await, "qr_token")
+        text(&expect_json(res, StatusCode::CREATED).await, "qr_token")
     }
 
     /// A full login with each step on alternating instances; the session token.
@@ -83,10 +83,10 @@ impl Pair {
                 &json!({"qr_token": qr, "auth_key": self.auth_key}),
             )
             .await;
-        let pin = text(&Instance::json(res, StatusCode::OK).await, "pin");
+        let pin = text(&expect_json(res, StatusCode::OK).await, "pin");
         let body = json!({"qr_token": qr, "pin": pin, "service_id": self.service_id, "api_key": self.api_key});
         let res = self.a.post("/api/auth/pin/verify", &body).await;
-        text(&Instance::json(res, StatusCode::OK).await, "session_token")
+        text(&expect_json(res, StatusCode::OK).await, "session_token")
     }
 
     async fn validate_on(&self, on: &Instance, token: &str) -> Value {
@@ -96,7 +96,7 @@ impl Pair {
                 &json!({"session_token": token}),
             )
             .await;
-        Instance::json(res, StatusCode::OK).await
+        expect_json(res, StatusCode::OK).await
     }
 }
 
@@ -111,10 +111,7 @@ async fn a_login_may_hop_between_instances() {
     let res =
         p.b.post("/api/auth/logout", &json!({"session_token": token}))
             .await;
-    assert_eq!(
-        Instance::json(res, StatusCode::OK).await["logged_out"],
-        true
-    );
+    assert_eq!(expect_json(res, StatusCode::OK).await["logged_out"], true);
     // Seen by the other instance at once.
     let after = p.validate_on(&p.a, &token).await;
     assert_eq!(after["valid"], false);
@@ -170,7 +167,7 @@ async fn deactivating_a_user_on_one_instance_ends_sessions_on_the_other() {
             None,
         )
         .await;
-    Instance::json(res, StatusCode::OK).await;
+    expect_json(res, StatusCode::OK).await;
     let after = p.validate_on(&p.b, &token).await;
     assert_eq!(after["valid"], false);
     assert_eq!(after["reason"], "user_inactive");

@@ -164,6 +164,12 @@ impl World {
         json_of(res, StatusCode::OK).await
     }
 
+    /// Scans the code on `login_page` with `person`'s phone; returns the PIN.
+    pub async fn pin(&self, login_page: &str, person: &Person) -> String {
+        let scanned = self.scan(login_page, person).await;
+        scanned["pin"].as_str().unwrap().to_owned()
+    }
+
     /// `validate-session` straight at Central Auth, as another party would.
     pub async fn validate(&self, session_token: &str) -> Value {
         let res = self
@@ -180,10 +186,7 @@ impl World {
     pub async fn log_in(&self, person: &Person) -> Page {
         let login = self.browser.get("/login").await;
         assert_eq!(login.status, StatusCode::OK, "{}", login.html);
-        let pin = self.scan(&login.html, person).await["pin"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let pin = self.pin(&login.html, person).await;
         self.browser.submit_pin(&login, &pin).await
     }
 }

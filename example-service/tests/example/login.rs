@@ -92,10 +92,7 @@ async fn a_wrong_pin_shows_the_attempts_remaining_and_keeps_the_code() {
     let world = World::start().await;
     let john = world.person("john").await;
     let login = world.browser.get("/login").await;
-    let pin = world.scan(&login.html, &john).await["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pin = world.pin(&login.html, &john).await;
     let wrong = world.browser.submit_pin(&login, &wrong_pin(&pin)).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(
@@ -116,10 +113,7 @@ async fn a_malformed_pin_is_caught_here_and_costs_no_attempt() {
     let world = World::start().await;
     let john = world.person("john").await;
     let login = world.browser.get("/login").await;
-    let pin = world.scan(&login.html, &john).await["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pin = world.pin(&login.html, &john).await;
     let page = world.browser.submit_pin(&login, "12ab").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -135,10 +129,7 @@ async fn five_wrong_pins_lock_the_code_and_offer_a_new_one() {
     let world = World::start().await;
     let john = world.person("john").await;
     let login = world.browser.get("/login").await;
-    let pin = world.scan(&login.html, &john).await["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pin = world.pin(&login.html, &john).await;
     let wrong = wrong_pin(&pin);
     let csrf = csrf_of(&login.html);
     let mut page = login;
@@ -176,10 +167,7 @@ async fn the_locked_code_answers_too_many_attempts() {
     let john = world.person("john").await;
     let login = world.browser.get("/login").await;
     let token = qr_token_of(&login.html);
-    let pin = world.scan(&login.html, &john).await["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pin = world.pin(&login.html, &john).await;
     // Five wrong PINs from someone who got hold of the token, then ours.
     for _ in 0..5 {
         world
@@ -250,10 +238,7 @@ async fn a_pin_form_without_the_visitors_csrf_token_is_refused() {
     let world = World::start().await;
     let john = world.person("john").await;
     let login = world.browser.get("/login").await;
-    let pin = world.scan(&login.html, &john).await["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pin = world.pin(&login.html, &john).await;
     for csrf in ["", "0000", &"a".repeat(64)] {
         let page = world
             .browser

@@ -11,10 +11,7 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
     let world = World::start().await;
     let john = world.person("john").await;
     let login = world.browser.get("/login").await;
-    let pin = world.scan(&login.html, &john).await["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pin = world.pin(&login.html, &john).await;
     let csrf = crate::harness::csrf_of(&login.html);
     let res = world
         .browser

@@ -1,20 +1,12 @@
-//! Rows read recently, so that the hottest reads (a busy session's
-//! validations, a service's credentials on every login step) do not each go
-//! to SQLite.
+//! Values read from the database recently, trusted for at most [`FRESH_FOR`]
+//! and dropped at once by the writes this process makes to them. Used for
+//! the hottest reads: session rows and services on SQLite (see
+//! `storage`), the schedule at the login gate (see `domain::hours`).
 //!
-//! Only on SQLite, where this process is the database's only writer: every
-//! write that changes a cached row (a session's renewal, logout or expiry, a
-//! user's or a service's (de)activation, a new API key) goes through
-//! `Database`, which drops the entries it touched once it has committed, so
-//! the change is seen by the very next request. An entry is also trusted for
-//! at most [`FRESH_FOR`], which bounds how long a change made by another
-//! process on the same file (the `central-auth` CLI, say) can go unseen.
-//! PostgreSQL, where other instances write too, always reads the row.
-//!
-//! A read that raced with a write must not put the old row back after the
+//! A read that raced with a write must not put the old value back after the
 //! write dropped it: `begin_read` hands out the current generation, every
-//! invalidation bumps it, and `store` keeps the row only if no invalidation
-//! happened since its read began.
+//! invalidation bumps it, and `store` keeps the value only if no
+//! invalidation happened since its read began.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -22,14 +14,10 @@ use std::time::{Duration, Instant};
 
 use lru::LruCache;
 
-/// How long a cached row is trusted without a change made in this process.
+/// How long a cached value is trusted without a change made in this process.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
-/// More rows than this read within [`FRESH_FOR`] just means some requests
-/// read the database.
-const CAPACITY: NonZeroUsize = NonZeroUsize::MIN.saturating_add(49_999);
-
-pub(super) struct RowCache<V> {
+pub(crate) struct FreshCache<V> {
     state: Mutex<State<V>>,
 }
 
@@ -38,16 +26,20 @@ struct State<V> {
     entries: LruCache<String, (Instant, V)>,
 }
 
-/// Proof of when a read began, for [`SessionCache::store`].
+/// Proof of when a read began, for [`FreshCache::store`].
 #[derive(Clone, Copy)]
-pub(super) struct ReadTicket(u64);
+pub(crate) struct ReadTicket(u64);
 
-impl<V: Clone> RowCache<V> {
-    pub(super) fn new() -> Self {
+impl<V: Clone> FreshCache<V> {
+    /// Keeps at most `capacity` values, dropping the least recently used:
+    /// more values than that read within [`FRESH_FOR`] just means some
+    /// requests read the database. (The map is sized for `capacity` at once.)
+    pub(crate) fn new(capacity: usize) -> Self {
+        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         Self {
             state: Mutex::new(State {
                 generation: 0,
-                entries: LruCache::new(CAPACITY),
+                entries: LruCache::new(capacity),
             }),
         }
     }
@@ -60,11 +52,11 @@ impl<V: Clone> RowCache<V> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The cached row, if it is recent enough to trust.
-    pub(super) fn get(&self, key: &str) -> Option<V> {
+    /// The cached value, if it is recent enough to trust.
+    pub(crate) fn get(&self, key: &str) -> Option<V> {
         let mut state = self.state();
         match state.entries.get(key) {
-            Some((read_at, row)) if read_at.elapsed() < FRESH_FOR => Some(row.clone()),
+            Some((read_at, value)) if read_at.elapsed() < FRESH_FOR => Some(value.clone()),
             Some(_) => {
                 state.entries.pop(key);
                 None
@@ -73,31 +65,31 @@ impl<V: Clone> RowCache<V> {
         }
     }
 
-    /// Call before reading the row that will be stored.
-    pub(super) fn begin_read(&self) -> ReadTicket {
+    /// Call before reading the value that will be stored.
+    pub(crate) fn begin_read(&self) -> ReadTicket {
         ReadTicket(self.state().generation)
     }
 
-    /// Keeps a row read since `ticket`, unless a write has invalidated
+    /// Keeps a value read since `ticket`, unless a write has invalidated
     /// anything in the meantime.
-    pub(super) fn store(&self, ticket: ReadTicket, key: &str, row: &V) {
+    pub(crate) fn store(&self, ticket: ReadTicket, key: &str, value: &V) {
         let mut state = self.state();
         if state.generation == ticket.0 {
             state
                 .entries
-                .put(key.to_owned(), (Instant::now(), row.clone()));
+                .put(key.to_owned(), (Instant::now(), value.clone()));
         }
     }
 
-    /// Drops one row; call after the write that changed it.
-    pub(super) fn forget(&self, key: &str) {
+    /// Drops one value; call after the write that changed it.
+    pub(crate) fn forget(&self, key: &str) {
         let mut state = self.state();
         state.generation += 1;
         state.entries.pop(key);
     }
 
-    /// Drops every row; call after a write that may change many rows.
-    pub(super) fn forget_all(&self) {
+    /// Drops every value; call after a write that may change many.
+    pub(crate) fn forget_all(&self) {
         let mut state = self.state();
         state.generation += 1;
         state.entries.clear();
@@ -112,13 +104,13 @@ mod tests {
         format!("row {id}")
     }
 
-    fn store(cache: &RowCache<String>, ticket: ReadTicket, id: &str) {
+    fn store(cache: &FreshCache<String>, ticket: ReadTicket, id: &str) {
         cache.store(ticket, id, &record(id));
     }
 
     #[test]
     fn a_stored_row_is_served_until_forgotten() {
-        let cache = RowCache::<String>::new();
+        let cache = FreshCache::<String>::new(8);
         let ticket = cache.begin_read();
         store(&cache, ticket, "a");
         assert_eq!(cache.get("a"), Some(record("a")));
@@ -128,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_read_that_raced_a_write_is_not_kept() {
-        let cache = RowCache::<String>::new();
+        let cache = FreshCache::<String>::new(8);
         let ticket = cache.begin_read();
         // The write commits and invalidates while the read is in flight…
         cache.forget("a");
@@ -143,7 +135,7 @@ mod tests {
 
     #[test]
     fn forget_all_drops_every_row() {
-        let cache = RowCache::<String>::new();
+        let cache = FreshCache::<String>::new(8);
         let ticket = cache.begin_read();
         store(&cache, ticket, "a");
         store(&cache, ticket, "b");
