@@ -15,9 +15,10 @@ use crate::domain::types::{Description, ServiceName, ServiceUrl, Username};
 use crate::startup;
 
 async fn open_core(cli: &Cli) -> anyhow::Result<Core> {
-    let db = startup::open_database(&cli.database).await?;
+    let clock = Arc::new(SystemClock);
+    let db = startup::open_database(&cli.database, clock.clone()).await?;
     let public_url = cli.serve.public_url_for(cli.serve.bind);
-    let core = startup::core(db, Arc::new(SystemClock), &cli.serve, public_url).await?;
+    let core = startup::core(db, clock, &cli.serve, public_url).await?;
     Ok(core)
 }
 

@@ -26,12 +26,13 @@ use crate::http::state::AppState;
 use crate::storage::{Database, PoolSettings};
 
 /// Opens the database named by the settings and applies the migrations.
-pub async fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
+/// `clock` is the server's: it ages what storage caches.
+pub async fn open_database(args: &DatabaseArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Database> {
     let settings = PoolSettings {
         max_connections: args.database_max_connections.max(1),
         acquire_timeout: Duration::from_secs(args.database_acquire_timeout_secs.max(1)),
     };
-    let db = Database::connect(&args.database_url, &settings).await?;
+    let db = Database::connect(&args.database_url, &settings, clock).await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -82,7 +83,7 @@ fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
 /// on an empty database, the first admin.
 pub async fn prepare(core: &Core, serve: &ServeArgs) -> anyhow::Result<()> {
     let schedule = initial_schedule(&serve.hours)?;
-    core.db().seed_schedule(&schedule, core.now()).await?;
+    core.seed_schedule(&schedule).await?;
     let password = match &serve.admin_password {
         Some(raw) => Some(
             Password::parse_field("ADMIN_PASSWORD", raw.clone())
@@ -118,6 +119,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     outbox: OutboxWorker,
+    db: Database,
 }
 
 impl Application {
@@ -132,15 +134,15 @@ impl Application {
         // With port 0 the real port is known only now; links and the token
         // issuer must name it.
         let public_url = serve.public_url_for(listener.local_addr()?);
-        let db = open_database(database).await?;
-        let core = core(db, clock.clone(), serve, public_url).await?;
+        let db = open_database(database, clock.clone()).await?;
+        let core = core(db.clone(), clock.clone(), serve, public_url).await?;
         prepare(&core, serve).await?;
         let mailer = Mailer::from_settings(&serve.smtp)?;
         if let Mailer::Log = mailer {
             tracing::warn!("SMTP_HOST is not set: emails are written to the log instead of sent");
         }
         let outbox = OutboxWorker {
-            db: core.db().clone(),
+            db: db.clone(),
             mailer,
             clock,
             wake: core.outbox_wake(),
@@ -155,6 +157,7 @@ impl Application {
             listener,
             state,
             outbox,
+            db,
         })
     }
 
@@ -176,7 +179,7 @@ impl Application {
             }
         });
         let outbox = tokio::spawn(self.outbox.run());
-        let db = self.state.core.db().clone();
+        let db = self.db;
         let app = http::app(self.state);
         let served = axum::serve(
             self.listener,

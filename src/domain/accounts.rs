@@ -2,15 +2,14 @@
 //! deactivation, and enrolling the authenticator app (`mobile/login`).
 
 use crate::clock::rfc3339;
+use crate::domain::emails::{self, Person};
 use crate::domain::model::{
     AccountStatus, Admin, ClientInfo, Page, PageRequest, PendingUser, User,
 };
+use crate::domain::password::PasswordHash;
 use crate::domain::secret::{AuthKey, Password};
 use crate::domain::types::{RejectionReason, UserId, Username};
 use crate::domain::{Core, DomainError};
-use crate::email::compose::{self, Person};
-use crate::storage::users::UserFilter;
-use crate::storage::{ApprovalOutcome, StatusChange};
 
 /// What the authenticator app receives when a device is enrolled.
 #[derive(Debug)]
@@ -19,16 +18,42 @@ pub struct Enrolment {
     pub auth_key: AuthKey,
 }
 
+/// What an approval or rejection came to: of concurrent decisions on one
+/// registration, exactly one finds it still pending.
+#[derive(Debug)]
+pub enum ApprovalOutcome<T> {
+    Done(T),
+    NotFound,
+    NotPending,
+}
+
+/// The result of activating or deactivating a user.
+#[derive(Debug)]
+pub enum StatusChange {
+    Changed(User),
+    NotFound,
+}
+
+/// Where a person stands, with what sign-in needs.
+pub struct AccountCredentials {
+    pub user_id: UserId,
+    pub status: AccountStatus,
+    pub password_hash: PasswordHash,
+}
+
+/// Filters of the admin's user list.
+pub struct UserFilter<'a> {
+    pub status: Option<AccountStatus>,
+    /// Lower-cased search text, matched inside username, email and full name.
+    pub query: Option<&'a str>,
+}
+
 fn person(p: &PendingUser) -> Person<'_> {
     Person {
         email: &p.email,
         username: &p.username,
         full_name: &p.full_name,
     }
-}
-
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
 }
 
 fn settle<T>(outcome: ApprovalOutcome<T>) -> Result<T, DomainError> {
@@ -58,9 +83,9 @@ impl Core {
     /// same id and a first auth key (kept only as a hash; the app gets a
     /// usable one from `mobile/login`).
     pub async fn approve(&self, user_id: &UserId, admin: &Admin) -> Result<User, DomainError> {
-        let auth_key = AuthKey::generate().map_err(internal)?;
+        let auth_key = AuthKey::generate().map_err(DomainError::internal)?;
         let emails = match self.still_pending(user_id).await? {
-            Some(p) => vec![compose::approved(&person(&p), &self.settings.public_url)?],
+            Some(p) => vec![emails::approved(&person(&p), &self.settings.public_url)?],
             None => Vec::new(),
         };
         let outcome = self
@@ -87,7 +112,7 @@ impl Core {
     ) -> Result<PendingUser, DomainError> {
         let reason = reason.as_ref().map(RejectionReason::as_str);
         let emails = match self.still_pending(user_id).await? {
-            Some(p) => vec![compose::rejected(&person(&p), reason)?],
+            Some(p) => vec![emails::rejected(&person(&p), reason)?],
             None => Vec::new(),
         };
         let outcome = self
@@ -186,14 +211,14 @@ impl Core {
             AccountStatus::Inactive => return Err(DomainError::UserInactive),
             AccountStatus::Active => {}
         }
-        let auth_key = AuthKey::generate().map_err(internal)?;
+        let auth_key = AuthKey::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let user = self
             .db
             .find_user(&account.user_id)
             .await?
             .ok_or(DomainError::UserInactive)?;
-        let notice = compose::new_device(
+        let notice = emails::new_device(
             &Person {
                 email: &user.email,
                 username: &user.username,

@@ -46,12 +46,10 @@ impl Core {
             Some((admin, _)) if verified => admin,
             _ => return Err(DomainError::InvalidCredentials),
         };
-        let token = AdminToken::generate().map_err(|e| DomainError::Internal(e.to_string()))?;
+        let token = AdminToken::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let ttl = self.settings.admin_token_ttl;
-        let expires_at = now
-            .checked_add(ttl)
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let expires_at = now.checked_add(ttl).map_err(DomainError::internal)?;
         self.db
             .insert_admin_session(&token.hash(), &admin.admin_id, now, expires_at)
             .await?;
@@ -109,10 +107,7 @@ impl Core {
         }
         let (password, generated) = match password {
             Some(p) => (p, false),
-            None => (
-                Password::generate().map_err(|e| DomainError::Internal(e.to_string()))?,
-                true,
-            ),
+            None => (Password::generate().map_err(DomainError::internal)?, true),
         };
         let hash = self.hasher.hash(&password).await?;
         let created = self

@@ -9,7 +9,6 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::domain::DomainError;
-use crate::domain::hours::{GateSchedule, gate_schedule};
 use crate::domain::password::PasswordHasher;
 use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
@@ -65,8 +64,6 @@ pub struct Core {
     pub(crate) signer: Arc<SessionSigner>,
     /// Rung after an email is queued, so the outbox worker sends it at once.
     pub(crate) outbox_wake: Arc<Notify>,
-    /// The schedule as the login gate last read it.
-    pub(crate) gate_schedule: Arc<GateSchedule>,
 }
 
 impl Core {
@@ -84,7 +81,6 @@ impl Core {
             settings: Arc::new(settings),
             signer: Arc::new(signer),
             outbox_wake: Arc::new(Notify::new()),
-            gate_schedule: Arc::new(gate_schedule()),
         }
     }
 
@@ -115,7 +111,8 @@ impl Core {
         self.clock.now()
     }
 
-    pub fn db(&self) -> &Database {
-        &self.db
+    /// Whether the database answers within `timeout` (for `/readyz`).
+    pub async fn database_ready(&self, timeout: std::time::Duration) -> Result<(), DomainError> {
+        Ok(self.db.ping(timeout).await?)
     }
 }

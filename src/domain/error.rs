@@ -3,8 +3,6 @@
 
 use jiff::Timestamp;
 
-use crate::storage::StorageError;
-
 /// A rule broken by one field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -130,15 +128,10 @@ impl DomainError {
     pub fn invalid(field: &str, message: &str) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
-}
 
-impl From<StorageError> for DomainError {
-    fn from(err: StorageError) -> Self {
-        match err {
-            StorageError::Unavailable(_) | StorageError::WriterStopped(_) => {
-                DomainError::Unavailable
-            }
-            other => DomainError::Internal(other.to_string()),
-        }
+    /// A failure of the machinery (a library, the OS), not of the request:
+    /// its detail goes to the log, the client sees a generic 500.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
     }
 }

@@ -1,10 +1,16 @@
 //! The rules of Central Auth: value types that are valid by construction and
-//! the services that carry out registration, approval, enrolment and
-//! administration. Nothing here knows about HTTP or SQL.
+//! the services that carry out registration, approval, enrolment, the login
+//! flow and administration. Nothing here knows about HTTP or SQL.
+//!
+//! Which layer a type belongs to: a type lives here when a rule reads or
+//! decides something with it (every record, command, outcome and state the
+//! services pass to or get from storage); storage keeps only the row structs
+//! that mirror its tables, and the edge only the shapes of its answers.
 
 pub mod accounts;
 pub mod admins;
 pub mod core;
+pub mod emails;
 pub mod error;
 pub mod hours;
 pub mod login;

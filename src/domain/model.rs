@@ -102,6 +102,23 @@ pub struct OutgoingEmail {
     pub body_html: String,
 }
 
+/// A message as stored, with its delivery state.
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub next_attempt_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

@@ -46,7 +46,7 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub async fn new() -> Result<Self, DomainError> {
-        let seed = Password::generate().map_err(|e| DomainError::Internal(e.to_string()))?;
+        let seed = Password::generate().map_err(DomainError::internal)?;
         let dummy = hash_blocking(seed).await?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {

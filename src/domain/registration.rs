@@ -1,12 +1,12 @@
 //! Registration: a person asks for an account and waits in the queue.
 
+use jiff::Timestamp;
+
+use crate::domain::emails::{self, Person};
 use crate::domain::password::PasswordHash;
 use crate::domain::secret::Password;
 use crate::domain::types::{Email, FullName, Phone, UserId, Username};
 use crate::domain::{Core, DomainError};
-use crate::email::compose::{self, Person};
-use crate::storage::RegistrationOutcome;
-use crate::storage::users::NewRegistration;
 
 /// A registration whose every field is valid.
 #[derive(Debug)]
@@ -16,6 +16,27 @@ pub struct NewUser {
     pub password: Password,
     pub full_name: FullName,
     pub phone: Option<Phone>,
+}
+
+/// A validated registration, ready to store.
+pub struct NewRegistration<'a> {
+    pub user_id: &'a UserId,
+    pub email: &'a str,
+    pub email_lower: &'a str,
+    pub username: &'a str,
+    pub password_hash: &'a PasswordHash,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub registered_at: Timestamp,
+}
+
+/// What storing a registration came to: the database settles a race
+/// between two registrations of one name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RegistrationOutcome {
+    Created,
+    EmailTaken,
+    UsernameTaken,
 }
 
 impl Core {
@@ -30,7 +51,7 @@ impl Core {
         }
         let password_hash: PasswordHash = self.hasher.hash(&new.password).await?;
         let user_id = UserId::generate();
-        let emails = compose::registration_received(
+        let emails = emails::registration_received(
             &self.admin_recipients().await?,
             &Person {
                 email: new.email.as_str(),

@@ -3,13 +3,63 @@
 
 use jiff::{Timestamp, ZonedDateTime};
 
-use crate::domain::model::{Page, PageRequest};
+use crate::domain::model::{OutboxEntry, Page, PageRequest};
 use crate::domain::types::UserId;
 use crate::domain::{Core, DomainError};
-use crate::storage::history::{
-    Counts, HistoryEntry, HistoryFilter, ServiceUsage, UserServiceUsage,
-};
-use crate::storage::outbox::OutboxEntry;
+
+/// One row of the audit trail, with names joined in.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub service_id: Option<String>,
+    pub service_name: Option<String>,
+    pub outcome: String,
+    pub login_at: Timestamp,
+    pub logout_at: Option<Timestamp>,
+    pub ended_reason: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Filters of the history list; all optional.
+#[derive(Debug, Default)]
+pub struct HistoryFilter {
+    pub user_id: Option<String>,
+    pub service_id: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// Counts for the admin dashboard.
+#[derive(Debug, Clone)]
+pub struct Counts {
+    pub users_pending: i64,
+    pub users_active: i64,
+    pub users_inactive: i64,
+    pub services_active: i64,
+    pub services_inactive: i64,
+    pub logins_today: i64,
+    pub logins_this_month: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceUsage {
+    pub service_id: String,
+    pub name: String,
+    pub logins_this_month: i64,
+    pub active_sessions: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserServiceUsage {
+    pub service_id: String,
+    pub name: String,
+    pub logins_this_month: i64,
+    pub last_login: Timestamp,
+}
 
 /// Logins per day and service: the local dates, and each service's counts
 /// by day (services without a login in the period are left out).
@@ -34,20 +84,16 @@ pub struct UserStats {
     pub by_service: Vec<UserServiceUsage>,
 }
 
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
-}
-
 /// The starts of the local day and month that contain `now`.
 fn day_and_month_start(now: &ZonedDateTime) -> Result<(Timestamp, Timestamp), DomainError> {
-    let today = now.start_of_day().map_err(internal)?;
+    let today = now.start_of_day().map_err(DomainError::internal)?;
     let month = now
         .date()
         .first_of_month()
         .to_zoned_datetime(now.time_zone().clone())
-        .map_err(internal)?
+        .map_err(DomainError::internal)?
         .start_of_day()
-        .map_err(internal)?;
+        .map_err(DomainError::internal)?;
     Ok((today.timestamp(), month.timestamp()))
 }
 
@@ -68,19 +114,19 @@ impl Core {
             .now()
             .to_zoned_datetime(schedule.time_zone().clone())
             .date();
-        let span = i64::try_from(days.max(1)).map_err(internal)?;
+        let span = i64::try_from(days.max(1)).map_err(DomainError::internal)?;
         let first = today
             .checked_sub(jiff::Span::new().days(span - 1))
-            .map_err(internal)?;
+            .map_err(DomainError::internal)?;
         let start = first
             .to_zoned_datetime(schedule.time_zone().clone())
-            .map_err(internal)?
+            .map_err(DomainError::internal)?
             .timestamp();
         let mut dates = Vec::with_capacity(days);
         let mut date = first;
         for _ in 0..days.max(1) {
             dates.push(date.to_string());
-            date = date.tomorrow().map_err(internal)?;
+            date = date.tomorrow().map_err(DomainError::internal)?;
         }
         let names: std::collections::HashMap<String, String> = self
             .db

@@ -1,11 +1,12 @@
 //! The relying services (ServiceB, AppC, …) that log their users in through
 //! Central Auth, and their API keys.
 
+use jiff::Timestamp;
+
 use crate::domain::model::{Admin, Page, PageRequest, Service};
 use crate::domain::secret::{ApiKey, TokenHash};
 use crate::domain::types::{Description, ServiceId, ServiceName, ServiceUrl};
 use crate::domain::{Core, DomainError};
-use crate::storage::services::NewService;
 
 #[derive(Debug)]
 pub struct ServiceRegistration {
@@ -14,8 +15,15 @@ pub struct ServiceRegistration {
     pub url: Option<ServiceUrl>,
 }
 
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
+/// A service to store, with the hash of its first API key.
+pub struct NewService<'a> {
+    pub service_id: &'a ServiceId,
+    pub name: &'a str,
+    pub name_lower: &'a str,
+    pub description: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub api_key_hash: &'a TokenHash,
+    pub created_at: Timestamp,
 }
 
 impl Core {
@@ -26,7 +34,7 @@ impl Core {
         reg: ServiceRegistration,
         admin: Option<&Admin>,
     ) -> Result<(Service, ApiKey), DomainError> {
-        let api_key = ApiKey::generate().map_err(internal)?;
+        let api_key = ApiKey::generate().map_err(DomainError::internal)?;
         let service_id = ServiceId::generate();
         let service = self
             .db
@@ -103,7 +111,7 @@ impl Core {
         id: &ServiceId,
         admin: Option<&Admin>,
     ) -> Result<ApiKey, DomainError> {
-        let api_key = ApiKey::generate().map_err(internal)?;
+        let api_key = ApiKey::generate().map_err(DomainError::internal)?;
         if !self
             .db
             .rotate_service_key(id, &api_key.hash(), self.now())

@@ -1,6 +1,13 @@
 //! Session JWTs: signed with the Ed25519 key from the database (`kid` in the
 //! header), verified against every key this server has published. Claims
 //! name the session; they never carry a secret.
+//!
+//! The two memos here (tokens verified, tokens signed per session and
+//! expiry) stay in the domain rather than joining storage's caches: they
+//! keep the results of pure computations over bytes and keys, not copies
+//! of rows. A token verifies the same way for as long as its key exists,
+//! so nothing a write does can make a memo stale: whether the session
+//! behind it is still live is asked of storage on every validation.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -15,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::DomainError;
 use crate::domain::secret::SessionToken;
-use crate::storage::StoredSigningKey;
+use crate::domain::signing::StoredSigningKey;
 
 /// The claims of a session token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,10 +103,6 @@ impl std::fmt::Debug for SessionSigner {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
-}
-
 impl SessionSigner {
     /// Signs with `current`; verifies tokens of any key in `all`.
     pub fn new(
@@ -107,7 +110,9 @@ impl SessionSigner {
         current: &StoredSigningKey,
         all: &[StoredSigningKey],
     ) -> Result<Self, DomainError> {
-        let der = STANDARD.decode(&current.private_key).map_err(internal)?;
+        let der = STANDARD
+            .decode(&current.private_key)
+            .map_err(DomainError::internal)?;
         let mut decoding = HashMap::new();
         let mut jwks = Vec::new();
         for key in all.iter().chain(std::iter::once(current)) {
@@ -116,7 +121,7 @@ impl SessionSigner {
             }
             decoding.insert(
                 key.kid.clone(),
-                DecodingKey::from_ed_components(&key.public_key).map_err(internal)?,
+                DecodingKey::from_ed_components(&key.public_key).map_err(DomainError::internal)?,
             );
             jwks.push(PublicJwk {
                 kty: "OKP",
@@ -167,7 +172,7 @@ impl SessionSigner {
         header.kid = Some(self.kid.clone());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map(SessionToken::new)
-            .map_err(internal)?;
+            .map_err(DomainError::internal)?;
         self.verified
             .remember(token.expose().into(), Arc::new(claims));
         Ok(token)

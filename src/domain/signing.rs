@@ -12,18 +12,33 @@ use jiff::Timestamp;
 
 use crate::domain::DomainError;
 use crate::domain::session_token::SessionSigner;
-use crate::storage::{Database, StoredSigningKey};
+use crate::storage::Database;
 
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
+/// A signing key as stored: the private half is base64 PKCS#8 DER.
+#[derive(Clone)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key: String,
+    pub public_key: String,
+}
+
+impl std::fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("private_key", &"[redacted]")
+            .finish()
+    }
 }
 
 /// A fresh key pair: private half as base64 PKCS#8 DER, public half as the
 /// base64url `x` of a JWK, `kid` derived from the public key.
 pub(crate) fn generate() -> Result<StoredSigningKey, DomainError> {
-    let seed = os_random::<32>().map_err(internal)?;
+    let seed = os_random::<32>().map_err(DomainError::internal)?;
     let key = SigningKey::from_bytes(&seed);
-    let der = key.to_pkcs8_der().map_err(internal)?;
+    let der = key.to_pkcs8_der().map_err(DomainError::internal)?;
     let public = key.verifying_key().to_bytes();
     let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public)[..12]);
     Ok(StoredSigningKey {

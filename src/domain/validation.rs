@@ -40,13 +40,6 @@ impl Validation {
         DomainError::Validation(self.errors)
     }
 
-    pub fn finish(self) -> Result<(), DomainError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_error())
-        }
-    }
 }
 
 /// A field that must be present.

@@ -8,7 +8,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpArgs, SmtpTls};
-use crate::storage::outbox::OutboxEntry;
+use crate::domain::model::OutboxEntry;
 
 /// Why a message did not go out, and whether trying again can help.
 #[derive(Debug)]
@@ -65,13 +65,6 @@ impl Mailer {
             transport: builder.build(),
             from,
         })
-    }
-
-    pub fn describe(&self) -> &'static str {
-        match self {
-            Mailer::Smtp { .. } => "smtp",
-            Mailer::Log => "log",
-        }
     }
 
     pub async fn send(&self, email: &OutboxEntry) -> Result<(), SendFailure> {

@@ -1,6 +1,5 @@
-//! Email: composing the messages the system owes (escaped templates), the
-//! SMTP or log transport, and the worker that drains the outbox.
+//! Delivering email: the SMTP or log transport, and the worker that drains
+//! the outbox. What the messages say is the domain's (`domain::emails`).
 
-pub mod compose;
 pub mod mailer;
 pub mod worker;

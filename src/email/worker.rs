@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::email::mailer::Mailer;
-use crate::storage::Database;
+use crate::storage::{Database, StorageError};
 
 /// How long a claimed message is reserved for the worker sending it.
 const LEASE: SignedDuration = SignedDuration::from_secs(120);
@@ -50,7 +50,7 @@ impl OutboxWorker {
     }
 
     /// Sends every message that is due now.
-    async fn drain(&self) -> Result<(), crate::storage::StorageError> {
+    async fn drain(&self) -> Result<(), StorageError> {
         loop {
             let now = self.clock.now();
             let lease_until = now.saturating_add(LEASE).unwrap_or(now);

@@ -4,35 +4,10 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 
 use super::{Database, StorageError, from_millis, from_millis_opt, into_page, to_millis};
+use crate::domain::login::records::Attempt;
 use crate::domain::model::{Cursor, Page, PageRequest};
-use crate::domain::types::{ServiceId, UserId};
-
-/// A failed attempt to record.
-pub struct Attempt<'a> {
-    pub user_id: Option<&'a UserId>,
-    pub service_id: Option<&'a ServiceId>,
-    pub qr_id: Option<&'a str>,
-    pub outcome: &'a str,
-    pub at: Timestamp,
-    pub ip: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
-}
-
-/// One row of the audit trail, with names joined in.
-#[derive(Debug, Clone)]
-pub struct HistoryEntry {
-    pub id: i64,
-    pub user_id: Option<String>,
-    pub username: Option<String>,
-    pub service_id: Option<String>,
-    pub service_name: Option<String>,
-    pub outcome: String,
-    pub login_at: Timestamp,
-    pub logout_at: Option<Timestamp>,
-    pub ended_reason: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+use crate::domain::reports::{Counts, HistoryEntry, HistoryFilter, ServiceUsage, UserServiceUsage};
+use crate::domain::types::UserId;
 
 #[derive(FromRow)]
 struct HistoryRow {
@@ -66,44 +41,6 @@ impl TryFrom<HistoryRow> for HistoryEntry {
             user_agent: r.user_agent,
         })
     }
-}
-
-/// Filters of the history list; all optional.
-#[derive(Debug, Default)]
-pub struct HistoryFilter {
-    pub user_id: Option<String>,
-    pub service_id: Option<String>,
-    pub outcome: Option<String>,
-    pub from: Option<Timestamp>,
-    pub to: Option<Timestamp>,
-}
-
-/// Counts for the admin dashboard.
-#[derive(Debug, Clone)]
-pub struct Counts {
-    pub users_pending: i64,
-    pub users_active: i64,
-    pub users_inactive: i64,
-    pub services_active: i64,
-    pub services_inactive: i64,
-    pub logins_today: i64,
-    pub logins_this_month: i64,
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct ServiceUsage {
-    pub service_id: String,
-    pub name: String,
-    pub logins_this_month: i64,
-    pub active_sessions: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct UserServiceUsage {
-    pub service_id: String,
-    pub name: String,
-    pub logins_this_month: i64,
-    pub last_login: Timestamp,
 }
 
 impl Database {
@@ -222,7 +159,7 @@ impl Database {
         month: Timestamp,
         now: Timestamp,
     ) -> Result<Vec<ServiceUsage>, StorageError> {
-        Ok(sqlx::query_as(
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT r.service_id, r.name, \
              (SELECT COUNT(*) FROM login_history h WHERE h.service_id = r.service_id \
               AND h.outcome = 'success' AND h.login_at >= $1) AS logins_this_month, \
@@ -233,7 +170,18 @@ impl Database {
         .bind(to_millis(month))
         .bind(to_millis(now))
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(service_id, name, logins_this_month, active_sessions)| ServiceUsage {
+                    service_id,
+                    name,
+                    logins_this_month,
+                    active_sessions,
+                },
+            )
+            .collect())
     }
 
     /// The services `user_id` ever logged in to, with this month's count and

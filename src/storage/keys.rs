@@ -4,25 +4,7 @@
 use jiff::Timestamp;
 
 use super::{Database, StorageError, to_millis};
-
-/// A signing key as stored: the private half is base64 PKCS#8 DER.
-#[derive(Clone)]
-pub struct StoredSigningKey {
-    pub kid: String,
-    pub algorithm: String,
-    pub private_key: String,
-    pub public_key: String,
-}
-
-impl std::fmt::Debug for StoredSigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredSigningKey")
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .field("private_key", &"[redacted]")
-            .finish()
-    }
-}
+use crate::domain::signing::StoredSigningKey;
 
 impl Database {
     /// Stores `candidate` as the current key unless one exists already, and

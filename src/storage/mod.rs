@@ -16,25 +16,32 @@
 //! thread of their own (`write_lane`). Reads use the other pool and, in WAL
 //! mode, never wait for the writer.
 //!
-//! On SQLite the hottest reads (a busy session's validations, a service's
-//! credentials on every login step) are cached (`crate::fresh_cache`). This
-//! process is then the database's only writer: every write that changes a
-//! cached row (a session's renewal, logout or expiry, a user's or a
-//! service's (de)activation, a new API key) goes through `Database`, which
-//! drops what it touched once it has committed, so the change is seen by
-//! the very next request. A change made by another process on the same file
-//! (the `central-auth` CLI, say) is seen within `FRESH_FOR` (1 s).
-//! PostgreSQL, where other instances write too, always reads the row.
+//! The hottest reads are cached (`fresh_cache`), under one rule: every write
+//! that changes a cached row goes through `Database`, which drops what it
+//! touched once it has committed, so the change is seen by the very next
+//! request on this instance; a change made elsewhere is seen within
+//! `FRESH_FOR` (1 s, on the server's clock).
+//! - On SQLite, a busy session's validations and a service's credentials on
+//!   every login step. This process is then the database's only writer but
+//!   for the `central-auth` CLI, whose changes are the "elsewhere".
+//! - On both databases, the operating-hours schedule the login gate checks
+//!   on every login step: a change made on another instance applies there
+//!   within the second. The admin views read the stored row.
+//!
+//! PostgreSQL, where other instances write too, always reads session and
+//! service rows, so a logout or a deactivation on one instance holds on all
+//! of them at once.
 
 mod admins;
-pub mod history;
+mod fresh_cache;
+mod history;
 mod keys;
-pub mod outbox;
-pub mod qr;
+mod outbox;
+mod qr;
 mod schedule;
-pub mod services;
-pub mod sessions;
-pub mod users;
+mod services;
+mod sessions;
+mod users;
 mod write_lane;
 
 use std::future::Future;
@@ -44,16 +51,18 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::clock::Clock;
+use crate::domain::DomainError;
+use crate::domain::login::records::SessionRecord;
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
+use crate::domain::schedule::Schedule;
 use crate::domain::secret::TokenHash;
-use crate::fresh_cache::FreshCache;
-use sessions::SessionRecord;
+use fresh_cache::FreshCache;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use write_lane::WriteLane;
 
-pub use keys::StoredSigningKey;
-pub use users::{ApprovalOutcome, RegistrationOutcome, StatusChange};
+pub use fresh_cache::FRESH_FOR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -74,6 +83,19 @@ pub enum StorageError {
     Corrupt(String),
     #[error("the database writer stopped: {0}")]
     WriterStopped(std::io::Error),
+}
+
+/// What the domain makes of a storage failure: an outage is a 503 that may
+/// pass, anything else an internal error whose detail goes to the log only.
+impl From<StorageError> for DomainError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::Unavailable(_) | StorageError::WriterStopped(_) => {
+                DomainError::Unavailable
+            }
+            other => DomainError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -138,13 +160,19 @@ pub struct Database {
     /// and services with their key hash by id.
     sessions: Option<Arc<FreshCache<SessionRecord>>>,
     services: Option<Arc<FreshCache<(Service, TokenHash)>>>,
+    /// Both databases (see above): the schedule, under one key.
+    schedule: Arc<FreshCache<Schedule>>,
     backend: Backend,
 }
 
 impl Database {
     /// Opens the pool. For SQLite the file and its folder are created on first
-    /// use and the connection is put in WAL mode.
-    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StorageError> {
+    /// use and the connection is put in WAL mode. `clock` ages the caches.
+    pub async fn connect(
+        url: &str,
+        settings: &PoolSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
         install_default_drivers();
         let (backend, url) = prepare_url(url)?;
         let pool = pool_options(backend, settings.max_connections, settings.acquire_timeout)
@@ -163,8 +191,9 @@ impl Database {
             pool,
             writer,
             lane,
-            sessions: cached.then(|| Arc::new(FreshCache::new(50_000))),
-            services: cached.then(|| Arc::new(FreshCache::new(1_000))),
+            sessions: cached.then(|| Arc::new(FreshCache::new(50_000, clock.clone()))),
+            services: cached.then(|| Arc::new(FreshCache::new(1_000, clock.clone()))),
+            schedule: Arc::new(FreshCache::new(1, clock)),
             backend,
         })
     }

@@ -7,24 +7,7 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 
 use super::{Database, StorageError, from_millis, from_millis_opt, into_page, to_millis};
-use crate::domain::model::{Cursor, OutgoingEmail, Page, PageRequest};
-
-/// A message as stored, with its delivery state.
-#[derive(Debug, Clone)]
-pub struct OutboxEntry {
-    pub id: i64,
-    pub kind: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body_text: String,
-    pub body_html: String,
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub created_at: Timestamp,
-    pub next_attempt_at: Timestamp,
-    pub sent_at: Option<Timestamp>,
-}
+use crate::domain::model::{Cursor, OutboxEntry, OutgoingEmail, Page, PageRequest};
 
 #[derive(FromRow)]
 struct OutboxRow {
@@ -90,25 +73,6 @@ pub(super) async fn enqueue(
 }
 
 impl Database {
-    /// Queues emails on their own (for changes that write nothing else).
-    pub async fn enqueue_emails(
-        &self,
-        emails: &[OutgoingEmail],
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        if emails.is_empty() {
-            return Ok(());
-        }
-        let emails = emails.to_vec();
-        self.write(|writer| async move {
-            let mut tx = writer.begin().await?;
-            enqueue(&mut tx, &emails, now).await?;
-            tx.commit().await?;
-            Ok(())
-        })
-        .await
-    }
-
     /// Claims the next due message until `lease_until` and counts the
     /// attempt. A claim whose worker died expires with its lease.
     pub async fn claim_due_email(
@@ -166,18 +130,6 @@ impl Database {
         .bind(next);
         self.write(|writer| async move { Ok(update.execute(&writer).await.map(|_| ())?) })
             .await
-    }
-
-    /// The earliest moment a pending message falls due, so an idle worker
-    /// knows when to look again.
-    pub async fn next_email_due(&self) -> Result<Option<Timestamp>, StorageError> {
-        let (due,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
-             THEN locked_until ELSE next_attempt_at END) FROM email_outbox WHERE status = 'pending'",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        from_millis_opt(due)
     }
 
     /// The outbox, newest first.

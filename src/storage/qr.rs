@@ -1,64 +1,21 @@
-//! QR sessions: one row per QR code, from generation through scan to
-//! verification. Every state change is a conditional UPDATE, so a QR code is
-//! scanned once, verified once, and never gets more than the allowed wrong
-//! PINs, however many requests or server processes race.
+//! QR codes: one row per code, from generation through scan to
+//! verification. Every step is a conditional UPDATE whose condition comes
+//! from the domain's state machine (`qr_guard`), so a QR code is scanned
+//! once, verified once, and never gets more than the allowed wrong PINs,
+//! however many requests or server processes race.
+
+use std::sync::LazyLock;
 
 use jiff::Timestamp;
 use sqlx::FromRow;
 
 use super::outbox::enqueue;
 use super::{Database, StorageError, from_millis, from_millis_opt, to_millis};
+use crate::domain::login::qr_state::{Deadline, QrRecord, QrState, QrStep};
+use crate::domain::login::records::{NewQr, Scan};
 use crate::domain::model::OutgoingEmail;
 use crate::domain::secret::TokenHash;
 use crate::domain::types::{ServiceId, UserId};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QrState {
-    Pending,
-    Scanned,
-    Verified,
-    Locked,
-    Denied,
-}
-
-impl QrState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Scanned => "scanned",
-            Self::Verified => "verified",
-            Self::Locked => "locked",
-            Self::Denied => "denied",
-        }
-    }
-
-    fn parse(raw: &str) -> Result<Self, StorageError> {
-        Ok(match raw {
-            "pending" => Self::Pending,
-            "scanned" => Self::Scanned,
-            "verified" => Self::Verified,
-            "locked" => Self::Locked,
-            "denied" => Self::Denied,
-            other => return Err(StorageError::Corrupt(format!("qr status {other:?}"))),
-        })
-    }
-}
-
-/// A QR session as stored (the token and PIN only as hashes).
-#[derive(Debug, Clone)]
-pub struct QrRecord {
-    pub qr_id: String,
-    pub service_id: ServiceId,
-    pub state: QrState,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub requester_ip: Option<String>,
-    pub requester_user_agent: Option<String>,
-    pub user_id: Option<UserId>,
-    pub pin_hash: Option<TokenHash>,
-    pub pin_expires_at: Option<Timestamp>,
-    pub failed_attempts: i64,
-}
 
 #[derive(FromRow)]
 struct QrRow {
@@ -81,7 +38,8 @@ impl TryFrom<QrRow> for QrRecord {
         Ok(QrRecord {
             qr_id: r.qr_id,
             service_id: ServiceId::from_stored(r.service_id),
-            state: QrState::parse(&r.status)?,
+            state: QrState::parse(&r.status)
+                .ok_or_else(|| StorageError::Corrupt(format!("qr status {:?}", r.status)))?,
             created_at: from_millis(r.created_at)?,
             expires_at: from_millis(r.expires_at)?,
             requester_ip: r.requester_ip,
@@ -94,27 +52,57 @@ impl TryFrom<QrRow> for QrRecord {
     }
 }
 
-/// A new QR code to store.
-pub struct NewQr<'a> {
-    pub qr_id: &'a str,
-    pub token_hash: &'a TokenHash,
-    pub service_id: &'a ServiceId,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub requester_ip: Option<&'a str>,
-    pub requester_user_agent: Option<&'a str>,
-}
-
-/// What a successful scan writes.
-pub struct Scan<'a> {
-    pub user_id: &'a UserId,
-    pub scanner_ip: Option<&'a str>,
-    pub pin_hash: &'a TokenHash,
-    pub pin_expires_at: Timestamp,
-}
-
 const QR_COLUMNS: &str = "qr_id, service_id, status, created_at, expires_at, requester_ip, \
      requester_user_agent, user_id, pin_hash, pin_expires_at, failed_attempts";
+
+/// The condition under which `step` may change a `qr_sessions` row: the
+/// states the domain lets it start from, its deadline and the wrong-PIN
+/// limit. `now` and `max_attempts` name the statement's parameters.
+pub(super) fn qr_guard(step: QrStep, now: &str, max_attempts: &str) -> String {
+    let states: Vec<String> = step
+        .from_states()
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let mut guard = format!("status IN ({})", states.join(", "));
+    match step.deadline() {
+        Some(Deadline::Qr) => guard.push_str(&format!(" AND expires_at > {now}")),
+        Some(Deadline::Pin) => guard.push_str(&format!(" AND pin_expires_at > {now}")),
+        None => {}
+    }
+    if step.within_attempts() {
+        guard.push_str(&format!(" AND failed_attempts < {max_attempts}"));
+    }
+    guard
+}
+
+static SCAN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE qr_sessions SET status = '{}', user_id = $2, scanned_at = $3, scanner_ip = $4, \
+         pin_hash = $5, pin_expires_at = $6 WHERE qr_id = $1 AND {}",
+        QrStep::Scan.to_state().as_str(),
+        qr_guard(QrStep::Scan, "$3", "")
+    )
+});
+
+static DENY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE qr_sessions SET status = '{}' WHERE qr_id = $1 AND {}",
+        QrStep::Deny.to_state().as_str(),
+        qr_guard(QrStep::Deny, "", "")
+    )
+});
+
+static COUNT_WRONG_PIN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE qr_sessions SET failed_attempts = failed_attempts + 1, \
+         status = CASE WHEN failed_attempts + 1 >= $2 THEN '{}' ELSE '{}' END \
+         WHERE qr_id = $1 AND {} RETURNING failed_attempts",
+        QrState::Locked.as_str(),
+        QrStep::CountWrongPin.to_state().as_str(),
+        qr_guard(QrStep::CountWrongPin, "$3", "$2")
+    )
+});
 
 impl Database {
     pub async fn insert_qr(&self, qr: &NewQr<'_>) -> Result<(), StorageError> {
@@ -142,16 +130,19 @@ impl Database {
         row.map(QrRecord::try_from).transpose()
     }
 
-    async fn find_qr_by_id(&self, qr_id: &str) -> Result<Option<QrRecord>, StorageError> {
+    /// The QR code as it stands now, after a conditional update lost a race.
+    pub async fn reload_qr(&self, qr_id: &str) -> Result<QrRecord, StorageError> {
         let sql = format!("SELECT {QR_COLUMNS} FROM qr_sessions WHERE qr_id = $1");
         let row: Option<QrRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(qr_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(QrRecord::try_from).transpose()
+        row.map(QrRecord::try_from)
+            .transpose()?
+            .ok_or_else(|| StorageError::Corrupt(format!("qr {qr_id} vanished")))
     }
 
-    /// Claims a pending, unexpired QR code for `scan`. `false` when another
+    /// [`QrStep::Scan`]: claims the QR code for `scan`. `false` when another
     /// scan won or the state moved on meanwhile.
     pub async fn mark_scanned(
         &self,
@@ -159,23 +150,19 @@ impl Database {
         scan: &Scan<'_>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let update = sqlx::query(
-            "UPDATE qr_sessions SET status = 'scanned', user_id = $2, scanned_at = $3, scanner_ip = $4, \
-             pin_hash = $5, pin_expires_at = $6 \
-             WHERE qr_id = $1 AND status = 'pending' AND expires_at > $3",
-        )
-        .bind(qr_id.to_owned())
-        .bind(scan.user_id.as_str().to_owned())
-        .bind(to_millis(now))
-        .bind(scan.scanner_ip.map(str::to_owned))
-        .bind(scan.pin_hash.as_str().to_owned())
-        .bind(to_millis(scan.pin_expires_at));
+        let update = sqlx::query(SCAN.as_str())
+            .bind(qr_id.to_owned())
+            .bind(scan.user_id.as_str().to_owned())
+            .bind(to_millis(now))
+            .bind(scan.scanner_ip.map(str::to_owned))
+            .bind(scan.pin_hash.as_str().to_owned())
+            .bind(to_millis(scan.pin_expires_at));
         self.write(|writer| async move { Ok(update.execute(&writer).await?.rows_affected() == 1) })
             .await
     }
 
-    /// Locks a QR code for good because its person says they did not start
-    /// the login. `false` when it was verified meanwhile.
+    /// [`QrStep::Deny`]: closes a QR code for good because its person says
+    /// they did not start the login. `false` when it was verified meanwhile.
     /// The admins' alert (`emails`) is queued in the same transaction.
     pub async fn mark_denied(
         &self,
@@ -183,11 +170,7 @@ impl Database {
         emails: &[OutgoingEmail],
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let deny = sqlx::query(
-            "UPDATE qr_sessions SET status = 'denied' \
-             WHERE qr_id = $1 AND status IN ('pending', 'scanned', 'locked', 'denied')",
-        )
-        .bind(qr_id.to_owned());
+        let deny = sqlx::query(DENY.as_str()).bind(qr_id.to_owned());
         let emails = emails.to_vec();
         self.write(|writer| async move {
             let mut tx = writer.begin().await?;
@@ -201,32 +184,42 @@ impl Database {
         .await
     }
 
-    /// Counts one wrong PIN, locking the QR code at `limit`. Returns the new
-    /// count, or `None` when the attempt was not countable (locked, verified
-    /// or expired meanwhile); the caller then re-reads the state.
+    /// [`QrStep::CountWrongPin`]: counts one wrong PIN, locking the QR code
+    /// at `limit`. Returns the new count, or `None` when the attempt was not
+    /// countable (locked, verified or expired meanwhile); the caller then
+    /// re-reads the state.
     pub async fn record_wrong_pin(
         &self,
         qr_id: &str,
         limit: i64,
         now: Timestamp,
     ) -> Result<Option<i64>, StorageError> {
-        let count = sqlx::query_as::<_, (i64,)>(
-            "UPDATE qr_sessions SET failed_attempts = failed_attempts + 1, \
-             status = CASE WHEN failed_attempts + 1 >= $2 THEN 'locked' ELSE status END \
-             WHERE qr_id = $1 AND status = 'scanned' AND failed_attempts < $2 AND pin_expires_at > $3 \
-             RETURNING failed_attempts",
-        )
-        .bind(qr_id.to_owned())
-        .bind(limit)
-        .bind(to_millis(now));
+        let count = sqlx::query_as::<_, (i64,)>(COUNT_WRONG_PIN.as_str())
+            .bind(qr_id.to_owned())
+            .bind(limit)
+            .bind(to_millis(now));
         self.write(|writer| async move { Ok(count.fetch_optional(&writer).await?.map(|(n,)| n)) })
             .await
     }
+}
 
-    /// The QR code as it stands now, after a conditional update lost a race.
-    pub async fn reload_qr(&self, qr_id: &str) -> Result<QrRecord, StorageError> {
-        self.find_qr_by_id(qr_id)
-            .await?
-            .ok_or_else(|| StorageError::Corrupt(format!("qr {qr_id} vanished")))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_spell_the_state_machine() {
+        assert_eq!(
+            qr_guard(QrStep::Scan, "$3", ""),
+            "status IN ('pending') AND expires_at > $3"
+        );
+        assert_eq!(
+            qr_guard(QrStep::Verify, "$2", "$4"),
+            "status IN ('scanned') AND pin_expires_at > $2 AND failed_attempts < $4"
+        );
+        assert_eq!(
+            qr_guard(QrStep::Deny, "", ""),
+            "status IN ('pending', 'scanned', 'locked', 'denied')"
+        );
     }
 }

@@ -1,10 +1,14 @@
-//! The operating-hours row (`system_schedule`, id = 1).
+//! The operating-hours row (`system_schedule`, id = 1), and the copy of it
+//! the login gate reads (see the caching rule in `storage`).
 
 use jiff::Timestamp;
 
 use super::{Database, StorageError, to_millis};
-use crate::domain::schedule::ScheduleInput;
+use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::domain::types::AdminId;
+
+/// The one key of the schedule cache.
+const SCHEDULE_KEY: &str = "schedule";
 
 type ScheduleRow = (i64, String, String, String, String);
 
@@ -44,13 +48,34 @@ impl Database {
             .await
     }
 
-    pub async fn load_schedule(&self) -> Result<Option<ScheduleInput>, StorageError> {
+    /// The stored schedule, read now. `None` only if someone deleted the
+    /// row that start-up seeds.
+    pub async fn load_schedule(&self) -> Result<Option<Schedule>, StorageError> {
         let row: Option<ScheduleRow> = sqlx::query_as(
             "SELECT enabled, timezone, opening_time, closing_time, days FROM system_schedule WHERE id = 1",
         )
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(to_input))
+        row.map(|row| {
+            Schedule::parse(&to_input(row)).map_err(|errors| {
+                StorageError::Corrupt(format!("stored schedule is invalid: {errors:?}"))
+            })
+        })
+        .transpose()
+    }
+
+    /// The schedule as read within the last `FRESH_FOR`, for the login
+    /// gate that runs on every login step.
+    pub async fn cached_schedule(&self) -> Result<Option<Schedule>, StorageError> {
+        if let Some(schedule) = self.schedule.get(SCHEDULE_KEY) {
+            return Ok(Some(schedule));
+        }
+        let ticket = self.schedule.begin_read();
+        let schedule = self.load_schedule().await?;
+        if let Some(schedule) = &schedule {
+            self.schedule.store(ticket, SCHEDULE_KEY, schedule);
+        }
+        Ok(schedule)
     }
 
     pub async fn save_schedule(
@@ -73,7 +98,10 @@ impl Database {
         .bind(schedule.days.join(","))
         .bind(to_millis(now))
         .bind(admin.as_str().to_owned());
-        self.write(|writer| async move { Ok(upsert.execute(&writer).await.map(|_| ())?) })
-            .await
+        let saved = self
+            .write(|writer| async move { Ok(upsert.execute(&writer).await.map(|_| ())?) })
+            .await;
+        self.schedule.forget_all();
+        saved
     }
 }

@@ -8,17 +8,8 @@ use super::{
 };
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
 use crate::domain::secret::TokenHash;
+use crate::domain::service_registry::NewService;
 use crate::domain::types::ServiceId;
-
-pub struct NewService<'a> {
-    pub service_id: &'a ServiceId,
-    pub name: &'a str,
-    pub name_lower: &'a str,
-    pub description: Option<&'a str>,
-    pub url: Option<&'a str>,
-    pub api_key_hash: &'a TokenHash,
-    pub created_at: Timestamp,
-}
 
 #[derive(FromRow)]
 struct ServiceRow {

@@ -10,45 +10,14 @@ use super::{
     Database, Forget, StorageError, after_millis, from_millis, from_millis_opt, into_page,
     is_unique_violation, to_millis,
 };
+use crate::domain::accounts::{AccountCredentials, ApprovalOutcome, StatusChange, UserFilter};
 use crate::domain::model::{
     AccountStatus, Cursor, OutgoingEmail, Page, PageRequest, PendingUser, User,
 };
 use crate::domain::password::PasswordHash;
+use crate::domain::registration::{NewRegistration, RegistrationOutcome};
 use crate::domain::secret::TokenHash;
 use crate::domain::types::{AdminId, UserId};
-
-/// A validated registration, ready to store.
-pub struct NewRegistration<'a> {
-    pub user_id: &'a UserId,
-    pub email: &'a str,
-    pub email_lower: &'a str,
-    pub username: &'a str,
-    pub password_hash: &'a PasswordHash,
-    pub full_name: &'a str,
-    pub phone: Option<&'a str>,
-    pub registered_at: Timestamp,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum RegistrationOutcome {
-    Created,
-    EmailTaken,
-    UsernameTaken,
-}
-
-#[derive(Debug)]
-pub enum ApprovalOutcome<T> {
-    Done(T),
-    NotFound,
-    NotPending,
-}
-
-/// The result of activating or deactivating a user.
-#[derive(Debug)]
-pub enum StatusChange {
-    Changed(User),
-    NotFound,
-}
 
 #[derive(FromRow)]
 struct PendingRow {
@@ -128,20 +97,6 @@ const PENDING_COLUMNS: &str =
     "user_id, email, username, full_name, phone, status, registered_at, rejection_reason";
 const USER_COLUMNS: &str = "user_id, email, username, full_name, phone, is_active, \
      registered_at, approved_at, last_login";
-
-/// Where a person stands, with what sign-in needs.
-pub struct AccountCredentials {
-    pub user_id: UserId,
-    pub status: AccountStatus,
-    pub password_hash: PasswordHash,
-}
-
-/// Filters of the admin's user list.
-pub struct UserFilter<'a> {
-    pub status: Option<AccountStatus>,
-    /// Lower-cased search text, matched inside username, email and full name.
-    pub query: Option<&'a str>,
-}
 
 impl Database {
     /// Which of the two names is already reserved, if any.
@@ -539,68 +494,6 @@ impl Database {
         })
         .await
     }
-
-    /// Runs `update` on the lane and, if it returned a row, ends the live
-    /// sessions whose `owner_column` is `owner` in the same transaction.
-    /// `None`: no row matched, nothing was written.
-    pub(super) async fn write_ending_sessions<R>(
-        &self,
-        update: QueryAs<'static, Any, R, AnyArguments>,
-        owner_column: &'static str,
-        owner: &str,
-        reason: &'static str,
-        now: Timestamp,
-    ) -> Result<Option<R>, StorageError>
-    where
-        R: for<'r> FromRow<'r, AnyRow> + Send + Unpin + 'static,
-    {
-        let owner = owner.to_owned();
-        let written = self
-            .write(|writer| async move {
-                let mut tx = writer.begin().await?;
-                let Some(row) = update.fetch_optional(&mut *tx).await? else {
-                    return Ok(None);
-                };
-                end_live_sessions(&mut tx, owner_column, &owner, reason, now).await?;
-                tx.commit().await?;
-                Ok(Some(row))
-            })
-            .await;
-        self.forget_sessions(Forget::All);
-        written
-    }
-}
-
-/// Ends the live sessions whose `owner_column` is `owner`, and closes their
-/// login_history rows with the same reason.
-async fn end_live_sessions(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    owner_column: &'static str,
-    owner: &str,
-    reason: &str,
-    now: Timestamp,
-) -> Result<(), StorageError> {
-    let history = format!(
-        "UPDATE login_history SET logout_at = $2, ended_reason = $3 WHERE session_id IN \
-         (SELECT session_id FROM user_sessions WHERE {owner_column} = $1 AND ended_at IS NULL)"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(history))
-        .bind(owner)
-        .bind(to_millis(now))
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
-    let sessions = format!(
-        "UPDATE user_sessions SET ended_at = $2, ended_reason = $3 \
-         WHERE {owner_column} = $1 AND ended_at IS NULL"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sessions))
-        .bind(owner)
-        .bind(to_millis(now))
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// Escapes LIKE's wildcards so a search for `50%` means the text.

@@ -4,16 +4,20 @@
 
 pub mod qr_code;
 pub mod qr_image;
+pub mod qr_state;
+pub mod records;
 pub mod scan;
 pub mod sessions;
 pub mod verify;
 
+use jiff::Timestamp;
+
+use crate::domain::login::qr_state::{QrRecord, QrStep};
+use crate::domain::login::records::Attempt;
 use crate::domain::model::ClientInfo;
 use crate::domain::secret::QrToken;
 use crate::domain::types::{ServiceId, UserId};
 use crate::domain::{Core, DomainError};
-use crate::storage::history::Attempt;
-use crate::storage::qr::QrRecord;
 
 /// Who and what a login attempt concerned, filled in as a step learns it, so
 /// that a failure is recorded with everything known at that point.
@@ -89,6 +93,20 @@ impl Core {
         }
         self.ensure_open().await?;
         qr.ok_or(DomainError::QrNotFound)
+    }
+
+    /// After `step`'s conditional write lost a race, the state that won
+    /// decides the answer.
+    pub(crate) async fn refusal_after_race(
+        &self,
+        qr_id: &str,
+        step: QrStep,
+        now: Timestamp,
+    ) -> DomainError {
+        match self.db.reload_qr(qr_id).await {
+            Ok(current) => current.refusal_after_race(step, now),
+            Err(e) => e.into(),
+        }
     }
 
     /// Runs one login step and records its failure, if any.

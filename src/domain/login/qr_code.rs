@@ -4,13 +4,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 
+use crate::domain::login::qr_state::QrStatus;
+use crate::domain::login::records::NewQr;
 use crate::domain::login::{AttemptTrail, qr_image};
 use crate::domain::model::ClientInfo;
 use crate::domain::secret::{ApiKey, QrToken};
 use crate::domain::service_registry::check_api_key;
 use crate::domain::types::ServiceId;
 use crate::domain::{Core, DomainError};
-use crate::storage::qr::{NewQr, QrRecord, QrState};
 
 /// A new QR code, as handed to the service.
 #[derive(Debug)]
@@ -27,45 +28,6 @@ pub struct IssuedQr {
 impl IssuedQr {
     pub fn png_base64(&self) -> String {
         STANDARD.encode(&self.png)
-    }
-}
-
-/// What a QR code's status page may know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QrStatus {
-    Pending,
-    Scanned,
-    Verified,
-    Expired,
-    Locked,
-    Denied,
-}
-
-impl QrStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Scanned => "scanned",
-            Self::Verified => "verified",
-            Self::Expired => "expired",
-            Self::Locked => "locked",
-            Self::Denied => "denied",
-        }
-    }
-}
-
-/// The status of a QR code at `now`, and the expiry that matters for it:
-/// the QR code's while pending, the PIN's once scanned.
-pub fn status_at(qr: &QrRecord, now: Timestamp) -> (QrStatus, Timestamp) {
-    let pin_expiry = qr.pin_expires_at.unwrap_or(qr.expires_at);
-    match qr.state {
-        QrState::Pending if now >= qr.expires_at => (QrStatus::Expired, qr.expires_at),
-        QrState::Pending => (QrStatus::Pending, qr.expires_at),
-        QrState::Scanned if now >= pin_expiry => (QrStatus::Expired, pin_expiry),
-        QrState::Scanned => (QrStatus::Scanned, pin_expiry),
-        QrState::Verified => (QrStatus::Verified, pin_expiry),
-        QrState::Locked => (QrStatus::Locked, pin_expiry),
-        QrState::Denied => (QrStatus::Denied, qr.pin_expires_at.unwrap_or(qr.expires_at)),
     }
 }
 
@@ -108,12 +70,10 @@ impl Core {
         if !service.is_active {
             return Err(DomainError::ServiceInactive);
         }
-        let token = QrToken::generate().map_err(|e| DomainError::Internal(e.to_string()))?;
+        let token = QrToken::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let ttl = self.settings.qr_ttl;
-        let expires_at = now
-            .checked_add(ttl)
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let expires_at = now.checked_add(ttl).map_err(DomainError::internal)?;
         let payload = format!("{}/app#qr={}", self.settings.public_url, token.expose());
         let png = qr_image::png(&payload)?;
         let qr_id = uuid::Uuid::new_v4().to_string();
@@ -144,6 +104,6 @@ impl Core {
             .find_qr(&token.hash())
             .await?
             .ok_or(DomainError::QrNotFound)?;
-        Ok(status_at(&qr, self.now()))
+        Ok(qr.status_at(self.now()))
     }
 }

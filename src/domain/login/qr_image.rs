@@ -9,18 +9,14 @@ use qrcode::{EcLevel, bits, ec};
 
 use crate::domain::DomainError;
 
-fn internal(what: &str, e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(format!("{what} failed: {e}"))
-}
-
 pub fn png(payload: &str) -> Result<Vec<u8>, DomainError> {
     let ec_level = EcLevel::M;
-    let bits =
-        bits::encode_auto(payload.as_bytes(), ec_level).map_err(|e| internal("QR encoding", e))?;
+    let bits = bits::encode_auto(payload.as_bytes(), ec_level)
+        .map_err(|e| DomainError::internal(format!("QR encoding failed: {e}")))?;
     let version = bits.version();
     let data = bits.into_bytes();
     let (data, ec) = ec::construct_codewords(&data, version, ec_level)
-        .map_err(|e| internal("QR encoding", e))?;
+        .map_err(|e| DomainError::internal(format!("QR encoding failed: {e}")))?;
     let mut canvas = Canvas::new(version, ec_level);
     canvas.draw_all_functional_patterns();
     canvas.draw_data(&data, &ec);
@@ -29,7 +25,8 @@ pub fn png(payload: &str) -> Result<Vec<u8>, DomainError> {
     // short URL reads fine on a screen with any of them.
     canvas.apply_mask(MaskPattern::Checkerboard);
     let colors = canvas.into_colors();
-    let width = usize::try_from(version.width()).map_err(|e| internal("QR layout", e))?;
+    let width = usize::try_from(version.width())
+        .map_err(|e| DomainError::internal(format!("QR layout failed: {e}")))?;
     let image = Renderer::<Luma<u8>>::new(&colors, width, 4)
         .module_dimensions(6, 6)
         .build();
@@ -41,7 +38,7 @@ pub fn png(payload: &str) -> Result<Vec<u8>, DomainError> {
             image.height(),
             ExtendedColorType::L8,
         )
-        .map_err(|e| internal("PNG encoding", e))?;
+        .map_err(|e| DomainError::internal(format!("PNG encoding failed: {e}")))?;
     Ok(out)
 }
 

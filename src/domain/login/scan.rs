@@ -4,13 +4,13 @@
 use jiff::Timestamp;
 
 use crate::clock::rfc3339;
+use crate::domain::emails::{self, DeniedLogin};
 use crate::domain::login::AttemptTrail;
-use crate::domain::login::qr_code::{QrStatus, status_at};
+use crate::domain::login::qr_state::QrStep;
+use crate::domain::login::records::Scan;
 use crate::domain::model::{ClientInfo, Service, User};
 use crate::domain::secret::{AuthKey, Pin, QrToken};
 use crate::domain::{Core, DomainError};
-use crate::email::compose::{self, DeniedLogin};
-use crate::storage::qr::{QrRecord, QrState, Scan};
 
 /// What the phone shows: the PIN, and who is asking for it.
 #[derive(Debug)]
@@ -23,22 +23,6 @@ pub struct Scanned {
     pub requested_at: Timestamp,
     /// The phone and the requesting browser share an IP address.
     pub same_network: bool,
-}
-
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
-}
-
-/// Why a QR code that lost a race (or was found in the wrong state) cannot
-/// be scanned: expired first, then its state.
-fn scan_refusal(qr: &QrRecord, now: Timestamp) -> DomainError {
-    if now >= qr.expires_at {
-        return DomainError::QrExpired;
-    }
-    match qr.state {
-        QrState::Denied => DomainError::QrDenied,
-        _ => DomainError::QrAlreadyScanned,
-    }
 }
 
 impl Core {
@@ -70,9 +54,7 @@ impl Core {
     ) -> Result<Scanned, DomainError> {
         let qr = self.gated_qr(trail, token).await?;
         let now = self.now();
-        if now >= qr.expires_at || qr.state != QrState::Pending {
-            return Err(scan_refusal(&qr, now));
-        }
+        qr.check(QrStep::Scan, now)?;
         let user = self.user_by_auth_key(auth_key).await?;
         trail.user_id = Some(user.user_id.clone());
         if !user.is_active {
@@ -86,9 +68,9 @@ impl Core {
         if !service.is_active {
             return Err(DomainError::ServiceInactive);
         }
-        let pin = Pin::generate().map_err(internal)?;
+        let pin = Pin::generate().map_err(DomainError::internal)?;
         let pin_ttl = self.settings.pin_ttl;
-        let pin_expires_at = now.checked_add(pin_ttl).map_err(internal)?;
+        let pin_expires_at = now.checked_add(pin_ttl).map_err(DomainError::internal)?;
         let won = self
             .db
             .mark_scanned(
@@ -103,8 +85,7 @@ impl Core {
             )
             .await?;
         if !won {
-            let current = self.db.reload_qr(&qr.qr_id).await?;
-            return Err(scan_refusal(&current, now));
+            return Err(self.refusal_after_race(&qr.qr_id, QrStep::Scan, now).await);
         }
         tracing::info!(user_id = %user.user_id, service_id = %service.service_id, "QR code scanned");
         let same_network = match (&qr.requester_ip, &phone.ip) {
@@ -156,18 +137,14 @@ impl Core {
             .ok_or(DomainError::QrNotFound)?;
         trail.learn_qr(&qr);
         let scanned_by = qr.user_id.clone();
-        match status_at(&qr, self.now()).0 {
-            QrStatus::Expired => return Err(DomainError::QrExpired),
-            QrStatus::Verified => return Err(DomainError::QrAlreadyUsed),
-            QrStatus::Pending | QrStatus::Scanned | QrStatus::Locked | QrStatus::Denied => {}
-        }
+        qr.check(QrStep::Deny, self.now())?;
         let user = self.user_by_auth_key(auth_key).await?;
         trail.user_id = Some(user.user_id.clone());
         if scanned_by.is_some_and(|id| id != user.user_id) {
             return Err(DomainError::WrongUser);
         }
         let service = self.db.find_service(&qr.service_id).await?;
-        let alert = compose::login_denied(
+        let alert = emails::login_denied(
             &self.admin_recipients().await?,
             &DeniedLogin {
                 username: &user.username,
@@ -180,8 +157,9 @@ impl Core {
             },
             &self.settings.public_url,
         )?;
-        if !self.db.mark_denied(&qr.qr_id, &alert, self.now()).await? {
-            return Err(DomainError::QrAlreadyUsed);
+        let now = self.now();
+        if !self.db.mark_denied(&qr.qr_id, &alert, now).await? {
+            return Err(self.refusal_after_race(&qr.qr_id, QrStep::Deny, now).await);
         }
         self.outbox_wake.notify_one();
         tracing::warn!(

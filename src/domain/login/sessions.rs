@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::domain::login::records::SessionRecord;
 use crate::domain::secret::SessionToken;
 use crate::domain::session_token::SessionClaims;
 use crate::domain::types::ServiceId;
 use crate::domain::{Core, DomainError};
-use crate::storage::sessions::SessionRecord;
 
 /// Why a token does not (or no longer) open a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +58,6 @@ pub struct ValidSession {
     pub expires_in: i64,
 }
 
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
-}
-
 /// The person a session belongs to, as services see them.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
@@ -80,12 +76,6 @@ impl From<&SessionRecord> for SessionUser {
             email: s.email.clone(),
         }
     }
-}
-
-/// When the session ends if nothing renews it: idle expiry, capped by the
-/// absolute lifetime.
-fn end_of(s: &SessionRecord) -> Timestamp {
-    s.idle_expires_at.min(s.absolute_expires_at)
 }
 
 impl Core {
@@ -132,7 +122,7 @@ impl Core {
             return Ok(Err(InvalidReason::ServiceInactive));
         }
         let now = self.now();
-        let ends = end_of(&session);
+        let ends = session.ends_at();
         if now >= ends {
             self.db
                 .end_session(&session.session_id, "expired", ends)
@@ -141,7 +131,7 @@ impl Core {
         }
         let renewed = now
             .checked_add(self.settings.session_idle_timeout)
-            .map_err(internal)?
+            .map_err(DomainError::internal)?
             .min(session.absolute_expires_at);
         let step = renewed.duration_since(session.idle_expires_at);
         let expires_at = if step > self.settings.session_renew_step
@@ -186,7 +176,7 @@ impl Core {
         };
         if session.ended_at.is_none() {
             let now = self.now();
-            let ends = end_of(&session);
+            let ends = session.ends_at();
             // A session that timed out unnoticed ended then, not now.
             let (reason, at) = if now >= ends {
                 ("expired", ends)

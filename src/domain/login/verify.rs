@@ -5,12 +5,12 @@
 use jiff::Timestamp;
 
 use crate::domain::login::AttemptTrail;
-use crate::domain::model::{ClientInfo, User};
+use crate::domain::login::qr_state::{QrRecord, QrStep};
+use crate::domain::login::records::NewLogin;
+use crate::domain::model::{ClientInfo, Service, User};
 use crate::domain::secret::{ApiKey, Pin, QrToken, SessionToken};
 use crate::domain::types::ServiceId;
 use crate::domain::{Core, DomainError};
-use crate::storage::qr::{QrRecord, QrState};
-use crate::storage::sessions::NewLogin;
 
 /// A session opened by a verified PIN.
 #[derive(Debug)]
@@ -23,30 +23,12 @@ pub struct Login {
     pub service_id: ServiceId,
 }
 
-fn internal(e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(e.to_string())
-}
-
-/// Why a QR code cannot be verified now, in the contract's order: expired
-/// (the QR code if never scanned, else the PIN), then the state it is in. A
-/// locked code answers 429 for good, whatever the time. `None`: it is
-/// scanned and its PIN is live.
-fn verify_refusal(qr: &QrRecord, now: Timestamp) -> Option<DomainError> {
-    if qr.state == QrState::Locked {
-        return Some(DomainError::TooManyAttempts);
-    }
-    match qr.pin_expires_at {
-        None if now >= qr.expires_at => return Some(DomainError::QrExpired),
-        Some(pin_expiry) if now >= pin_expiry => return Some(DomainError::PinExpired),
-        _ => {}
-    }
-    match qr.state {
-        QrState::Pending => Some(DomainError::QrNotScanned),
-        QrState::Verified => Some(DomainError::QrAlreadyUsed),
-        QrState::Denied => Some(DomainError::QrDenied),
-        QrState::Locked => Some(DomainError::TooManyAttempts),
-        QrState::Scanned => None,
-    }
+/// The lifetime of a session opened at `now`.
+struct SessionTimes {
+    now: Timestamp,
+    /// The idle expiry, capped by the absolute one: what the token carries.
+    expires_at: Timestamp,
+    absolute_expires_at: Timestamp,
 }
 
 impl Core {
@@ -64,6 +46,7 @@ impl Core {
         self.audited(&trail, result).await
     }
 
+    /// The checks in the contract's order, then the PIN, then the session.
     async fn verify_steps(
         &self,
         trail: &mut AttemptTrail,
@@ -73,62 +56,120 @@ impl Core {
     ) -> Result<Login, DomainError> {
         let qr = self.gated_qr(trail, token).await?;
         let now = self.now();
-        if let Some(refusal) = verify_refusal(&qr, now) {
-            return Err(refusal);
-        }
-        // The authenticated caller is the QR code's service (or the answer
-        // is `wrong_service`), so its row serves the activity check below.
-        let caller = match service {
-            Some((service_id, api_key)) => {
-                let caller = self.authenticate_service(service_id, api_key).await?;
-                if caller.service_id != qr.service_id {
-                    return Err(DomainError::WrongService);
-                }
-                Some(caller)
-            }
-            None => None,
+        qr.check(QrStep::Verify, now)?;
+        let caller = self.caller_of(&qr, service).await?;
+        let user = self.scanner_of(&qr).await?;
+        self.ensure_service_active(&qr, caller).await?;
+        self.check_pin(&qr, token, pin, now).await?;
+        let times = self.session_times(now)?;
+        let session_id = self.open_session(&qr, &user, &times).await?;
+        self.issue_login(qr, user, session_id, &times)
+    }
+
+    /// The authenticated caller, which must be the QR code's own service
+    /// (else `wrong_service`); `None` when the caller sent no credentials.
+    async fn caller_of(
+        &self,
+        qr: &QrRecord,
+        credentials: Option<(&ServiceId, &ApiKey)>,
+    ) -> Result<Option<Service>, DomainError> {
+        let Some((service_id, api_key)) = credentials else {
+            return Ok(None);
         };
+        let caller = self.authenticate_service(service_id, api_key).await?;
+        if caller.service_id != qr.service_id {
+            return Err(DomainError::WrongService);
+        }
+        Ok(Some(caller))
+    }
+
+    /// The person who scanned the code, still active.
+    async fn scanner_of(&self, qr: &QrRecord) -> Result<User, DomainError> {
         let user_id = qr
             .user_id
-            .clone()
-            .ok_or_else(|| internal("scanned QR code without a user"))?;
+            .as_ref()
+            .ok_or_else(|| DomainError::internal("scanned QR code without a user"))?;
         let user = self
             .db
-            .find_user(&user_id)
+            .find_user(user_id)
             .await?
             .ok_or(DomainError::UserInactive)?;
         if !user.is_active {
             return Err(DomainError::UserInactive);
         }
+        Ok(user)
+    }
+
+    /// The QR code's service is still active. The authenticated caller, if
+    /// any, is that service, so its row serves without another read.
+    async fn ensure_service_active(
+        &self,
+        qr: &QrRecord,
+        caller: Option<Service>,
+    ) -> Result<(), DomainError> {
         let service = match caller {
             Some(caller) => Some(caller),
             None => self.db.find_service(&qr.service_id).await?,
         };
-        if !service.is_some_and(|s| s.is_active) {
-            return Err(DomainError::ServiceInactive);
+        if service.is_some_and(|s| s.is_active) {
+            Ok(())
+        } else {
+            Err(DomainError::ServiceInactive)
         }
-        let max = self.settings.max_pin_attempts;
+    }
+
+    /// The PIN is the one the scan issued; a wrong one is counted
+    /// ([`QrStep::CountWrongPin`]) and locks the code at the limit.
+    async fn check_pin(
+        &self,
+        qr: &QrRecord,
+        token: &QrToken,
+        pin: &Pin,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         let right = qr
             .pin_hash
             .as_ref()
             .is_some_and(|stored| stored.matches(&pin.hash_for(token)));
-        if !right {
-            return match self.db.record_wrong_pin(&qr.qr_id, max, now).await? {
-                Some(failed) => Err(DomainError::InvalidPin {
-                    attempts_remaining: (max - failed).max(0),
-                }),
-                None => Err(self.refusal_after_race(&qr.qr_id, now).await),
-            };
+        if right {
+            return Ok(());
         }
-        let session_id = uuid::Uuid::new_v4().to_string();
-        let idle = self.settings.session_idle_timeout;
+        let max = self.settings.max_pin_attempts;
+        match self.db.record_wrong_pin(&qr.qr_id, max, now).await? {
+            Some(failed) => Err(DomainError::InvalidPin {
+                attempts_remaining: (max - failed).max(0),
+            }),
+            None => Err(self
+                .refusal_after_race(&qr.qr_id, QrStep::CountWrongPin, now)
+                .await),
+        }
+    }
+
+    fn session_times(&self, now: Timestamp) -> Result<SessionTimes, DomainError> {
         let absolute_expires_at = now
             .checked_add(self.settings.session_max_lifetime)
-            .map_err(internal)?;
+            .map_err(DomainError::internal)?;
         let expires_at = now
-            .checked_add(idle)
-            .map_err(internal)?
+            .checked_add(self.settings.session_idle_timeout)
+            .map_err(DomainError::internal)?
             .min(absolute_expires_at);
+        Ok(SessionTimes {
+            now,
+            expires_at,
+            absolute_expires_at,
+        })
+    }
+
+    /// [`QrStep::Verify`]: claims the code and writes the session, its
+    /// history row and the user's last login together; a verification that
+    /// lost the claim is answered from the state that won.
+    async fn open_session(
+        &self,
+        qr: &QrRecord,
+        user: &User,
+        times: &SessionTimes,
+    ) -> Result<String, DomainError> {
+        let session_id = uuid::Uuid::new_v4().to_string();
         let won = self
             .db
             .complete_login(
@@ -137,44 +178,49 @@ impl Core {
                     session_id: &session_id,
                     user_id: &user.user_id,
                     service_id: &qr.service_id,
-                    now,
-                    idle_expires_at: expires_at,
-                    absolute_expires_at,
+                    now: times.now,
+                    idle_expires_at: times.expires_at,
+                    absolute_expires_at: times.absolute_expires_at,
                     ip: qr.requester_ip.as_deref(),
                     user_agent: qr.requester_user_agent.as_deref(),
                 },
-                max,
+                self.settings.max_pin_attempts,
             )
             .await?;
         if !won {
-            return Err(self.refusal_after_race(&qr.qr_id, now).await);
+            return Err(self
+                .refusal_after_race(&qr.qr_id, QrStep::Verify, times.now)
+                .await);
         }
+        Ok(session_id)
+    }
+
+    /// Signs the session token the service receives.
+    fn issue_login(
+        &self,
+        qr: QrRecord,
+        user: User,
+        session_id: String,
+        times: &SessionTimes,
+    ) -> Result<Login, DomainError> {
         let token = self.signer.sign(
             user.user_id.as_str(),
             qr.service_id.as_str(),
             &session_id,
-            now,
-            expires_at,
+            times.now,
+            times.expires_at,
         )?;
         tracing::info!(user_id = %user.user_id, service_id = %qr.service_id, session_id, "login");
         Ok(Login {
             token,
             session_id,
-            expires_at,
-            expires_in: expires_at.duration_since(now).as_secs(),
+            expires_at: times.expires_at,
+            expires_in: times.expires_at.duration_since(times.now).as_secs(),
             user: User {
-                last_login: Some(now),
+                last_login: Some(times.now),
                 ..user
             },
             service_id: qr.service_id,
         })
-    }
-
-    /// After a conditional update lost, the state that beat it decides the answer.
-    async fn refusal_after_race(&self, qr_id: &str, now: Timestamp) -> DomainError {
-        match self.db.reload_qr(qr_id).await {
-            Ok(current) => verify_refusal(&current, now).unwrap_or(DomainError::QrAlreadyUsed),
-            Err(e) => e.into(),
-        }
     }
 }

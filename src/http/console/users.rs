@@ -12,10 +12,10 @@ use super::session::FormFields;
 use super::{Console, error_page, render, see_other};
 use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::model::{AccountStatus, PageRequest};
+use crate::domain::reports::{HistoryEntry, HistoryFilter};
 use crate::domain::types::UserId;
 use crate::http::state::AppState;
 use crate::http::views::UserView;
-use crate::storage::history::{HistoryEntry, HistoryFilter};
 
 #[derive(Deserialize)]
 pub struct ListQuery {

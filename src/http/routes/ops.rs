@@ -33,8 +33,7 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state
         .core
-        .db()
-        .ping(std::time::Duration::from_secs(2))
+        .database_ready(std::time::Duration::from_secs(2))
         .await
         .map_err(|_| ApiError::Domain(DomainError::Unavailable))?;
     Ok("ready")

@@ -10,12 +10,12 @@ use utoipa_axum::routes;
 
 use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::FieldError;
+use crate::domain::model::OutboxEntry;
 use crate::domain::model::PageRequest;
 use crate::http::extract::{AdminAuth, ApiQuery};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::http::views::Paginated;
-use crate::storage::outbox::OutboxEntry;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(outbox))

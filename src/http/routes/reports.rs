@@ -11,13 +11,13 @@ use utoipa_axum::routes;
 use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::FieldError;
 use crate::domain::model::PageRequest;
+use crate::domain::reports::{HistoryEntry, HistoryFilter};
 use crate::domain::types::UserId;
 use crate::domain::validation::Validation;
 use crate::http::extract::{AdminAuth, ApiQuery};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::http::views::Paginated;
-use crate::storage::history::{HistoryEntry, HistoryFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

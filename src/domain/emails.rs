@@ -1,6 +1,9 @@
-//! The emails Central Auth sends, each with a plain-text and an HTML body
-//! from askama templates (`templates/email/`). HTML templates escape what
-//! users typed; subjects are kept to one line.
+//! The emails the rules owe people (a registration received, approved or
+//! rejected, a new device, a denied login), each with a plain-text and an
+//! HTML body from askama templates (`templates/email/`). HTML templates
+//! escape what users typed; subjects are kept to one line. Composed here,
+//! queued by storage in the transaction of the change that owes them, and
+//! delivered by `crate::email`.
 
 use askama::Template;
 
