@@ -39,7 +39,6 @@ impl Validation {
     pub fn into_error(self) -> DomainError {
         DomainError::Validation(self.errors)
     }
-
 }
 
 /// A field that must be present.

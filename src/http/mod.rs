@@ -88,11 +88,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::ops::router())
 }
 
-/// The OpenAPI document as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
-}
-
 /// The whole application: API, docs, fallbacks and middleware.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api().split_for_parts();

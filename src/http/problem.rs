@@ -177,7 +177,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Serialises a problem with its content type.
-pub fn problem_response(status: StatusCode, problem: &impl Serialize) -> Response {
+fn problem_response(status: StatusCode, problem: &impl Serialize) -> Response {
     let body = serde_json::to_vec(problem).unwrap_or_default();
     (
         status,

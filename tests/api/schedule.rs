@@ -1,11 +1,14 @@
 //! Operating hours: `GET`/`PUT /api/admin/schedule` and what
 //! `GET /api/system/status` makes of them.
 
+use jiff::SignedDuration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::flow::Flow;
 use crate::harness::{
-    TestApp, WEEKDAYS, assert_invalid_field, expect_json, registration, utc_schedule,
+    Options, TestApp, WEEKDAYS, assert_invalid_field, assert_problem, expect_json, registration,
+    utc_schedule,
 };
 
 async fn status(app: &TestApp) -> Value {
@@ -269,4 +272,31 @@ async fn registration_is_open_outside_operating_hours() {
         .await;
     let res = app.post("/api/register", &registration("john")).await;
     expect_json(res, StatusCode::CREATED).await;
+}
+
+/// The login gate trusts the schedule it read for at most one second of the
+/// server's clock: a change made on another instance (here a second server
+/// on the same database) is not seen while this instance's clock stands
+/// still, and is seen as soon as the clock has moved one second.
+#[tokio::test]
+async fn a_schedule_changed_elsewhere_reaches_the_gate_within_one_second_of_the_clock() {
+    let flow = Flow::start().await;
+    let body = Flow::generate_body(&flow.service_id, &flow.api_key);
+    expect_json(flow.generate_with(&body).await, StatusCode::OK).await;
+    let elsewhere = TestApp::spawn_with(Options {
+        database: Some(flow.app.database()),
+        ..Options::default()
+    })
+    .await;
+    let token = elsewhere.admin_token().await;
+    elsewhere
+        .set_schedule(&token, &utc_schedule("08:00", "10:00", &WEEKDAYS))
+        .await;
+
+    flow.app.clock.advance(SignedDuration::from_millis(999));
+    expect_json(flow.generate_with(&body).await, StatusCode::OK).await;
+    flow.app.clock.advance(SignedDuration::from_millis(1));
+    let res = flow.generate_with(&body).await;
+    assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "system_closed").await;
+    elsewhere.stop().await;
 }
