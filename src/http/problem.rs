@@ -122,12 +122,21 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, title) = status_and_title(&self);
-        let code = self.code();
-        // Internal detail goes to the log, never to the client.
-        let detail = match &self {
+/// What a client may be told of an error, in JSON or on a page.
+pub struct Summary {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub code: &'static str,
+    /// A sentence for people; internal detail never reaches it.
+    pub detail: String,
+}
+
+impl ApiError {
+    /// The error as a client may see it. Internal detail is logged here,
+    /// once, and replaced by a generic sentence.
+    pub fn summary(&self) -> Summary {
+        let (status, title) = status_and_title(self);
+        let detail = match self {
             ApiError::Domain(DomainError::Internal(detail)) | ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 "The server failed to handle the request; the error has been logged.".to_owned()
@@ -138,6 +147,23 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
+        Summary {
+            status,
+            title,
+            code: self.code(),
+            detail,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let Summary {
+            status,
+            title,
+            code,
+            detail,
+        } = self.summary();
         let mut problem = Problem {
             r#type: format!("urn:central-auth:problem:{code}"),
             title: title.to_owned(),

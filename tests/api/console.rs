@@ -304,3 +304,52 @@ async fn sign_out_ends_the_console_session() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+/// An admin who hits an error (here: approving a registration a second
+/// time) gets an HTML page in the console's frame that says why and links
+/// back, with the error's own status, never a bare problem document.
+#[tokio::test]
+async fn a_console_error_is_a_page_in_the_console_with_a_way_back() {
+    let app = TestApp::spawn().await;
+    let user_id = app.register("john").await;
+    let mut browser = Browser::new();
+    let csrf = browser.sign_in(&app).await;
+    let action = app.url(&format!("/admin/pending/{user_id}/approve"));
+    let first = browser.post(&action, &[("csrf", &csrf)]).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+
+    let again = browser.post(&action, &[("csrf", &csrf)]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let content_type = again.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let page = again.text().await.unwrap();
+    assert!(page.contains("Registration is not pending"), "{page}");
+    assert!(
+        page.contains("id=\"sign-out\""),
+        "no console frame:\n{page}"
+    );
+    assert!(
+        page.contains(r#"href="/admin/pending" id="error-back""#),
+        "no way back:\n{page}"
+    );
+}
+
+/// A form without its session's CSRF token is refused with a page too.
+#[tokio::test]
+async fn a_forged_console_form_is_refused_with_a_page() {
+    let app = TestApp::spawn().await;
+    let user_id = app.register("john").await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let action = app.url(&format!("/admin/pending/{user_id}/approve"));
+    let forged = browser.post(&action, &[("csrf", "not the token")]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let content_type = forged.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let page = forged.text().await.unwrap();
+    assert!(page.contains("The form expired"), "{page}");
+    assert!(page.contains(r#"href="/admin""#), "{page}");
+}

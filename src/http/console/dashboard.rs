@@ -6,7 +6,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Console, error_page, render};
+use super::error_page::{Section, error_page};
+use super::{Console, render};
+use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
 #[derive(Deserialize)]
@@ -140,15 +142,21 @@ pub async fn page(
 ) -> Response {
     let stats = match state.core.stats(None).await {
         Ok(s) => s,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Dashboard, e),
     };
     let daily = match state.core.daily_logins(30).await {
         Ok(d) => d,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Dashboard, e),
     };
     let svg = match chart(&daily.days, &daily.series).render() {
         Ok(svg) => svg,
-        Err(e) => return error_page(crate::http::problem::ApiError::Internal(e.to_string())),
+        Err(e) => {
+            return error_page(
+                &console,
+                Section::Dashboard,
+                ApiError::Internal(e.to_string()),
+            );
+        }
     };
     let c = &stats.counts;
     render(&Dashboard {

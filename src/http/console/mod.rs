@@ -4,6 +4,7 @@
 //! form carries a CSRF token derived from that session.
 
 mod dashboard;
+mod error_page;
 mod registrations;
 mod services;
 mod session;
@@ -56,13 +57,8 @@ pub fn router() -> Router<AppState> {
 fn render(page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
-        Err(e) => ApiError::Internal(format!("template failed: {e}")).into_response(),
+        Err(e) => error_page::bare_error_page(ApiError::Internal(format!("template failed: {e}"))),
     }
-}
-
-/// A page-level error (the domain's, as a plain page rather than JSON).
-fn error_page(err: impl Into<ApiError>) -> Response {
-    err.into().into_response()
 }
 
 /// Redirects after a successful form (POST → redirect → GET), with a notice.

@@ -6,8 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::error_page::{Section, error_page};
 use super::session::FormFields;
-use super::{Console, error_page, render, see_other};
+use super::{Console, render, see_other};
 use crate::domain::model::PageRequest;
 use crate::domain::types::{RejectionReason, UserId};
 use crate::http::problem::ApiError;
@@ -38,7 +39,7 @@ pub async fn page(
 ) -> Response {
     let page = match PageRequest::parse(Some(50), q.cursor.as_deref()) {
         Ok(p) => p,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Pending, e),
     };
     match state.core.pending_registrations(&page).await {
         Ok(list) => render(&Pending {
@@ -49,7 +50,7 @@ pub async fn page(
             next: list.next_cursor.map(|c| c.encode()),
             items: list.items.into_iter().map(PendingUserView::from).collect(),
         }),
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Pending, e),
     }
 }
 
@@ -68,7 +69,7 @@ pub async fn approve(
         .await
     {
         Ok(user) => see_other("/admin/pending", &format!("Approved {}.", user.username)),
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Pending, e),
     }
 }
 
@@ -84,7 +85,7 @@ pub async fn reject(
     }
     let reason = match RejectionReason::parse_optional(form.get("reason")) {
         Ok(r) => r,
-        Err(e) => return error_page(ApiError::validation(vec![e])),
+        Err(e) => return error_page(&console, Section::Pending, ApiError::validation(vec![e])),
     };
     match state
         .core
@@ -92,6 +93,6 @@ pub async fn reject(
         .await
     {
         Ok(user) => see_other("/admin/pending", &format!("Rejected {}.", user.username)),
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Pending, e),
     }
 }

@@ -8,13 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::error_page::{Section, error_page};
 use super::session::FormFields;
-use super::{Console, error_page, render, see_other};
+use super::{Console, render, see_other};
 use crate::domain::DomainError;
 use crate::domain::model::PageRequest;
 use crate::domain::service_registry::ServiceRegistration;
 use crate::domain::types::{Description, ServiceId, ServiceName, ServiceUrl};
 use crate::domain::validation::{Validation, required};
+use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 use crate::http::views::ServiceView;
 
@@ -50,7 +52,7 @@ async fn show(
 ) -> Response {
     let page = match PageRequest::parse(Some(100), cursor) {
         Ok(p) => p,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(console, Section::Services, e),
     };
     match state.core.services(&page).await {
         Ok(list) => {
@@ -69,7 +71,7 @@ async fn show(
             }
             response
         }
-        Err(e) => error_page(e),
+        Err(e) => error_page(console, Section::Services, e),
     }
 }
 
@@ -128,7 +130,7 @@ pub async fn register(State(state): State<AppState>, console: Console, body: Byt
         Err(e @ (DomainError::Validation(_) | DomainError::ServiceNameTaken)) => {
             show(&state, &console, None, None, Some(describe(&e)), None).await
         }
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Services, e),
     }
 }
 
@@ -149,18 +151,18 @@ pub async fn act(
                 Ok(key) => {
                     let name = match state.core.service(&id).await {
                         Ok(s) => s.name,
-                        Err(e) => return error_page(e),
+                        Err(e) => return error_page(&console, Section::Services, e),
                     };
                     let shown = (name, id.to_string(), key.expose().to_owned());
                     let notice = Some("Key rotated: the old key no longer works.".to_owned());
                     show(&state, &console, None, notice, None, Some(shown)).await
                 }
-                Err(e) => error_page(e),
+                Err(e) => error_page(&console, Section::Services, e),
             };
         }
         "deactivate" => state.core.deactivate_service(&id, admin).await,
         "activate" => state.core.activate_service(&id, admin).await,
-        _ => return error_page(crate::http::problem::ApiError::RouteNotFound),
+        _ => return error_page(&console, Section::Services, ApiError::RouteNotFound),
     };
     match changed {
         Ok(service) => see_other(
@@ -175,6 +177,6 @@ pub async fn act(
                 }
             ),
         ),
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Services, e),
     }
 }

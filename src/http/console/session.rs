@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 
+use super::error_page::{Section, bare_error_page, error_page, plain_error_page};
 use super::render;
 use crate::domain::DomainError;
 use crate::domain::model::Admin;
@@ -73,7 +74,7 @@ impl FromRequestParts<AppState> for Console {
                 token,
             }),
             Err(DomainError::Unauthorized) => Err(to_login()),
-            Err(other) => Err(ApiError::from(other).into_response()),
+            Err(other) => Err(bare_error_page(other)),
         }
     }
 }
@@ -109,9 +110,12 @@ pub struct CsrfRefused;
 
 impl IntoResponse for CsrfRefused {
     fn into_response(self) -> Response {
-        let message =
-            "The form expired or did not come from this site. Go back, reload and try again.";
-        (StatusCode::FORBIDDEN, message).into_response()
+        plain_error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "csrf_refused",
+            "The form expired or did not come from this site. Go back, reload and try again.",
+        )
     }
 }
 
@@ -141,7 +145,7 @@ fn login_form(
 ) -> Response {
     let nonce = match random_token() {
         Ok(nonce) => nonce,
-        Err(e) => return ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => return bare_error_page(ApiError::Internal(e.to_string())),
     };
     let mut response = render(&LoginPage {
         csrf: &nonce,
@@ -198,7 +202,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             Some("Wrong username or password."),
             StatusCode::UNAUTHORIZED,
         ),
-        Err(other) => ApiError::from(other).into_response(),
+        Err(other) => bare_error_page(other),
     }
 }
 
@@ -207,7 +211,7 @@ pub async fn logout(State(state): State<AppState>, console: Console, body: Bytes
         return refused.into_response();
     }
     if let Err(e) = state.core.admin_logout(&console.token).await {
-        return ApiError::from(e).into_response();
+        return error_page(&console, Section::Dashboard, e);
     }
     let mut response = Redirect::to("/admin/login").into_response();
     let expired = format!(

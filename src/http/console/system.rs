@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::error_page::{Section, error_page};
 use super::session::FormFields;
-use super::{Console, error_page, render, see_other};
+use super::{Console, render, see_other};
 use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::DomainError;
 use crate::domain::model::PageRequest;
@@ -60,7 +61,7 @@ async fn show(
 ) -> Response {
     let status = match state.core.system_status().await {
         Ok(s) => s,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(console, Section::System, e),
     };
     let outbox = match PageRequest::parse(Some(50), None) {
         Ok(page) => state.core.outbox(None, &page).await,
@@ -68,7 +69,7 @@ async fn show(
     };
     let outbox = match outbox {
         Ok(o) => o,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(console, Section::System, e),
     };
     // After a refused save, show what the admin typed, not the stored hours.
     let shown = typed.unwrap_or_else(|| status.schedule.to_input());
@@ -145,6 +146,6 @@ pub async fn save_schedule(
                 .join("; ");
             show(&state, &console, None, Some(message), Some(input)).await
         }
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::System, e),
     }
 }

@@ -8,12 +8,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use super::error_page::{Section, error_page};
 use super::session::FormFields;
-use super::{Console, error_page, render, see_other};
+use super::{Console, render, see_other};
 use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::model::{AccountStatus, PageRequest};
 use crate::domain::reports::{HistoryEntry, HistoryFilter};
 use crate::domain::types::UserId;
+use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 use crate::http::views::UserView;
 
@@ -51,7 +53,7 @@ pub async fn list(
     };
     let page = match PageRequest::parse(Some(50), q.cursor.as_deref()) {
         Ok(p) => p,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Users, e),
     };
     match state.core.users(status, q.q.as_deref(), &page).await {
         Ok(list) => render(&Users {
@@ -64,7 +66,7 @@ pub async fn list(
             next: list.next_cursor.map(|c| c.encode()),
             items: list.items.into_iter().map(UserView::from).collect(),
         }),
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Users, e),
     }
 }
 
@@ -127,11 +129,11 @@ pub async fn detail(
     let id = UserId::from_client(&user_id);
     let stats = match state.core.stats(Some(&id)).await {
         Ok(s) => s,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Users, e),
     };
     let user = match state.core.user(&id).await {
         Ok(u) => u,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Users, e),
     };
     let filter = HistoryFilter {
         user_id: Some(user_id),
@@ -143,7 +145,7 @@ pub async fn detail(
     };
     let recent = match recent {
         Ok(r) => r,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::Users, e),
     };
     render(&UserPage {
         section: "users",
@@ -180,7 +182,7 @@ pub async fn set_status(
     let result = match action.as_str() {
         "deactivate" => state.core.deactivate_user(&id, &console.admin).await,
         "activate" => state.core.activate_user(&id, &console.admin).await,
-        _ => return error_page(crate::http::problem::ApiError::RouteNotFound),
+        _ => return error_page(&console, Section::Users, ApiError::RouteNotFound),
     };
     match result {
         Ok(user) => {
@@ -191,7 +193,7 @@ pub async fn set_status(
                 see_other("/admin/users", &notice)
             }
         }
-        Err(e) => error_page(e),
+        Err(e) => error_page(&console, Section::Users, e),
     }
 }
 
@@ -266,11 +268,11 @@ pub async fn history(
     };
     let page = match PageRequest::parse(Some(50), q.cursor.as_deref()) {
         Ok(p) => p,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::History, e),
     };
     let entries = match state.core.login_history(&filter, &page).await {
         Ok(e) => e,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::History, e),
     };
     let services = match PageRequest::parse(Some(500), None) {
         Ok(all) => state.core.services(&all).await,
@@ -282,7 +284,7 @@ pub async fn history(
             .into_iter()
             .map(|s| (s.service_id.to_string(), s.name))
             .collect(),
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(&console, Section::History, e),
     };
     let next = entries.next_cursor.map(|c| {
         let params = [
