@@ -18,6 +18,7 @@ mod login_scan;
 mod login_sessions;
 mod login_verify;
 mod mobile;
+mod openapi;
 mod operations;
 mod proxy;
 mod queue;

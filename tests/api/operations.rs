@@ -1,35 +1,11 @@
 //! Operations: health, readiness, Prometheus metrics, the OpenAPI document
 //! and the offline API docs.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::harness::{TestApp, expect_json};
-
-/// Every API route of this issue, as (method, OpenAPI path). The document
-/// itself and the docs page are served beside the API, not described in it.
-const ROUTES: [(&str, &str); 20] = [
-    ("post", "/api/register"),
-    ("post", "/api/admin/login"),
-    ("get", "/api/admin/pending"),
-    ("post", "/api/admin/approve/{user_id}"),
-    ("post", "/api/admin/reject/{user_id}"),
-    ("get", "/api/admin/users"),
-    ("post", "/api/admin/users/{user_id}/deactivate"),
-    ("post", "/api/admin/users/{user_id}/activate"),
-    ("post", "/api/services/register"),
-    ("get", "/api/services"),
-    ("post", "/api/services/{service_id}/deactivate"),
-    ("post", "/api/services/{service_id}/activate"),
-    ("post", "/api/services/{service_id}/rotate-key"),
-    ("post", "/api/mobile/login"),
-    ("get", "/api/system/status"),
-    ("get", "/api/admin/schedule"),
-    ("put", "/api/admin/schedule"),
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/metrics"),
-];
+use crate::openapi;
 
 async fn text_of(app: &TestApp, path: &str) -> String {
     let res = app.get(path).await;
@@ -166,52 +142,158 @@ async fn openapi_document_is_openapi_3_1() {
     assert!(doc["info"]["title"].is_string(), "{}", doc["info"]);
 }
 
+/// Every operation the document lists is served, and guarded as documented:
+/// a client that follows the document never meets a 404 or 405, and learns
+/// from `security` which routes want the admin token. Each is called without
+/// a body or a token; a documented route may refuse that, but must exist, and
+/// a guarded one must refuse it for the token before anything else.
 #[tokio::test]
-async fn openapi_document_lists_every_route_with_its_method() {
+async fn every_documented_operation_is_routed_and_guarded_as_documented() {
     let app = TestApp::spawn().await;
-    let doc = expect_json(app.get("/openapi.json").await, StatusCode::OK).await;
-    let paths = &doc["paths"];
-    let missing: Vec<String> = ROUTES
-        .iter()
-        .filter(|(method, path)| paths[*path][*method] == Value::Null)
-        .map(|(method, path)| format!("{method} {path}"))
-        .collect();
-    assert!(missing.is_empty(), "not in /openapi.json: {missing:?}");
-}
-
-#[tokio::test]
-async fn openapi_document_lists_no_route_the_server_lacks() {
-    let app = TestApp::spawn().await;
-    let doc = expect_json(app.get("/openapi.json").await, StatusCode::OK).await;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        let concrete = path.replace(['{', '}'], "");
-        for method in [
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::DELETE,
-            Method::PATCH,
-        ] {
-            if !item[method.as_str().to_lowercase()].is_object() {
-                continue;
-            }
-            let res = app
-                .client
-                .request(method.clone(), app.url(&concrete))
-                .send()
-                .await
-                .unwrap();
-            let status = res.status();
-            let body = res.text().await.unwrap();
-            // A documented route may refuse the empty request, but must exist.
-            let unrouted = status == StatusCode::METHOD_NOT_ALLOWED
-                || (status == StatusCode::NOT_FOUND && body.contains(r#""code":"not_found""#));
-            assert!(
-                !unrouted,
-                "{method} {path} is documented but answers {status}: {body}"
-            );
+    let doc = openapi::document(&app).await;
+    let mut wrong = Vec::new();
+    for op in openapi::operations(&doc) {
+        let concrete = op.path.replace(['{', '}'], "");
+        let res = app
+            .client
+            .request(op.method.clone(), app.url(&concrete))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        let code = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|b| b["code"].as_str().map(str::to_owned));
+        let unrouted = status == StatusCode::METHOD_NOT_ALLOWED
+            || (status == StatusCode::NOT_FOUND && code.as_deref() == Some("not_found"));
+        let guarded = !op.security_schemes().is_empty();
+        let refused = status == StatusCode::UNAUTHORIZED && code.as_deref() == Some("unauthorized");
+        let disagreement = if unrouted {
+            Some("is documented but not served")
+        } else if guarded && !refused {
+            Some("documents a token but serves a request without one")
+        } else if !guarded && refused {
+            Some("documents no token but asks for one")
+        } else {
+            None
+        };
+        if let Some(disagreement) = disagreement {
+            wrong.push(format!("{} {disagreement}: {status} {body}", op.name()));
         }
     }
+    assert!(
+        wrong.is_empty(),
+        "/openapi.json and the server disagree:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// Every operation tells a client what it does, where it belongs and what it
+/// answers: a summary, a declared tag, a unique operation id (client
+/// generators name methods after it), each path parameter, a described 2xx
+/// with a body, and every error as an RFC 9457 problem document, with 401
+/// among them wherever a token is required.
+#[tokio::test]
+async fn every_documented_operation_has_a_summary_a_tag_and_its_answers() {
+    let app = TestApp::spawn().await;
+    let doc = openapi::document(&app).await;
+    let declared = |section: &Value, name: &str| match section {
+        Value::Array(tags) => tags.iter().any(|t| t["name"] == name),
+        Value::Object(map) => map.contains_key(name),
+        _ => false,
+    };
+    let problem = serde_json::json!({"$ref": "#/components/schemas/Problem"});
+    let mut ids = std::collections::BTreeMap::<&str, Vec<String>>::new();
+    let mut wrong = Vec::new();
+    let operations = openapi::operations(&doc);
+    for op in &operations {
+        let name = op.name();
+        let spec = &op.spec;
+        let mut fail = |what: String| wrong.push(format!("{name}: {what}"));
+        if spec["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
+            fail("no summary".to_owned());
+        }
+        let tags = spec["tags"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if tags.is_empty() {
+            fail("no tag".to_owned());
+        }
+        for tag in tags.iter().filter_map(Value::as_str) {
+            if !declared(&doc["tags"], tag) {
+                fail(format!(
+                    "tag {tag:?} is not declared in the document's tags"
+                ));
+            }
+        }
+        match spec["operationId"].as_str() {
+            Some(id) if !id.is_empty() => ids.entry(id).or_default().push(name.clone()),
+            _ => fail("no operationId".to_owned()),
+        }
+        let parameters = spec["parameters"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for parameter in op.path_parameters() {
+            let documented = parameters
+                .iter()
+                .any(|p| p["in"] == "path" && p["name"] == parameter && p["required"] == true);
+            if !documented {
+                fail(format!(
+                    "path parameter {parameter} is not documented as required"
+                ));
+            }
+        }
+        let schemes = op.security_schemes();
+        for scheme in &schemes {
+            if !declared(&doc["components"]["securitySchemes"], scheme) {
+                fail(format!("security scheme {scheme:?} is not declared"));
+            }
+        }
+        let responses = spec["responses"].as_object().cloned().unwrap_or_default();
+        let successes: Vec<&String> = responses.keys().filter(|s| s.starts_with('2')).collect();
+        if successes.is_empty() {
+            fail("no 2xx response".to_owned());
+        }
+        for (status, response) in &responses {
+            if response["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+            {
+                fail(format!("{status} has no description"));
+            }
+            let content = response["content"].as_object().cloned().unwrap_or_default();
+            if status.starts_with('2') && content.is_empty() {
+                fail(format!("{status} documents no body"));
+            }
+            if status.starts_with('4') || status.starts_with('5') {
+                let types: Vec<&String> = content.keys().collect();
+                if types != ["application/problem+json"] {
+                    fail(format!(
+                        "{status} is {types:?}, not application/problem+json"
+                    ));
+                } else if content["application/problem+json"]["schema"] != problem {
+                    fail(format!("{status} is not the Problem schema"));
+                }
+            }
+        }
+        if !schemes.is_empty() && !responses.contains_key("401") {
+            fail("needs a token but documents no 401".to_owned());
+        }
+    }
+    for (id, names) in ids {
+        if names.len() > 1 {
+            wrong.push(format!("operationId {id} is used by {names:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "under-documented operations (of {}):\n{}",
+        operations.len(),
+        wrong.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -257,4 +339,53 @@ async fn docs_initializer_points_at_openapi_json_and_nothing_external() {
     assert!(script.contains("/openapi.json"), "{script}");
     assert!(!script.contains("http://"), "{script}");
     assert!(!script.contains("https://"), "{script}");
+}
+
+/// Where the reviewed OpenAPI document is committed.
+fn snapshot_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/snapshots/openapi.json")
+}
+
+/// The served document is the committed one, so no change to the contract
+/// (a route, a field, a status, a description) reaches clients unreviewed.
+/// `UPDATE_SNAPSHOTS=1` writes the served document instead, to commit.
+#[tokio::test]
+async fn openapi_snapshot_is_the_served_document() {
+    let app = TestApp::spawn().await;
+    let served = openapi::document(&app).await;
+    let text = openapi::snapshot_text(&served);
+    let path = snapshot_path();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        eprintln!("wrote {}", path.display());
+        return;
+    }
+    let accept = "If the change is intended, review it, then accept it with\n    \
+        UPDATE_SNAPSHOTS=1 cargo test -p central-auth --test api openapi_snapshot\n\
+        and commit tests/api/snapshots/openapi.json.";
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no OpenAPI snapshot at {} ({e}).\n{accept}", path.display()));
+    if committed == text {
+        return;
+    }
+    let changes = match serde_json::from_str::<Value>(&committed) {
+        Ok(old) => {
+            let changes = openapi::changes(&old, &served);
+            if changes.is_empty() {
+                "  (same document, different text: formatting or key order)".to_owned()
+            } else {
+                changes
+                    .iter()
+                    .map(|c| format!("  {c}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }
+        Err(e) => format!("  (the committed file is not JSON: {e})"),
+    };
+    panic!(
+        "/openapi.json differs from the snapshot {} (+ added, - removed, ~ changed):\n{changes}\n{accept}",
+        path.display()
+    );
 }
