@@ -6,13 +6,30 @@
 // straight to the network, and so does everything that is not the shell.
 "use strict";
 
-const CACHE = "central-auth-app-v2";
+// Bump the version whenever SHELL changes, so that the old cache is dropped.
+const CACHE = "central-auth-app-v3";
 const SHELL = [
   "/app",
   "/app/manifest.webmanifest",
   "/assets/css/site.css",
   "/assets/js/http.js",
   "/assets/js/app.js",
+  // The modules app.js imports (also preloaded by app/index.html).
+  "/assets/js/app/account.js",
+  "/assets/js/app/api.js",
+  "/assets/js/app/camera.js",
+  "/assets/js/app/confirm.js",
+  "/assets/js/app/countdown.js",
+  "/assets/js/app/dom.js",
+  "/assets/js/app/format.js",
+  "/assets/js/app/messages.js",
+  "/assets/js/app/offline.js",
+  "/assets/js/app/qr-token.js",
+  "/assets/js/app/scan.js",
+  "/assets/js/app/sign-in.js",
+  "/assets/js/app/sign-out.js",
+  "/assets/js/app/state.js",
+  "/assets/js/app/views.js",
   "/assets/vendor/jsqr/jsQR.js",
   "/assets/img/icon.svg",
   "/assets/img/icon-192.png",
