@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
@@ -28,12 +28,18 @@ pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'se
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/register") }))
-        .route("/register", get(|| file("register/index.html")))
-        .route("/app", get(|| file("app/index.html")))
+        .route(
+            "/register",
+            get(|headers: HeaderMap| file("register/index.html", headers)),
+        )
+        .route(
+            "/app",
+            get(|headers: HeaderMap| file("app/index.html", headers)),
+        )
         .route("/app/", get(|| async { Redirect::permanent("/app") }))
         .route(
             "/app/manifest.webmanifest",
-            get(|| file("app/manifest.webmanifest")),
+            get(|headers: HeaderMap| file("app/manifest.webmanifest", headers)),
         )
         .route("/app/sw.js", get(service_worker))
         .route("/assets/{*path}", get(asset))
@@ -41,16 +47,16 @@ pub fn router() -> Router<AppState> {
 
 /// The app's service worker. Its scope is `/app`, one level above the
 /// script's own folder, which the browser allows only with this header.
-async fn service_worker() -> Response {
-    let mut response = file("app/sw.js").await;
+async fn service_worker(headers: HeaderMap) -> Response {
+    let mut response = file("app/sw.js", headers).await;
     response
         .headers_mut()
         .insert("service-worker-allowed", HeaderValue::from_static("/app"));
     response
 }
 
-async fn asset(Path(path): Path<String>) -> Response {
-    file(&format!("assets/{path}")).await
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    file(&format!("assets/{path}"), headers).await
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -69,17 +75,46 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-async fn file(path: &str) -> Response {
+/// Pages, scripts and styles are code that must match each other (a page
+/// and the modules it imports, a script and the markup it finds): the
+/// browser asks again on every use, and an unchanged file costs a 304. Only
+/// pictures and fonts are kept for an hour without asking.
+fn cache_policy(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html" | "js" | "css" | "webmanifest") => "no-cache",
+        _ => "public, max-age=3600",
+    }
+}
+
+async fn file(path: &str, request: HeaderMap) -> Response {
     // Paths come from our own routes; `..` never reaches the embed anyway.
     let Some(found) = Files::get(path) else {
         return ApiError::RouteNotFound.into_response();
     };
+    let hash = found.metadata.sha256_hash();
+    let etag = format!(
+        "\"{}\"",
+        hash[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let cache = HeaderValue::from_static(cache_policy(path));
+    let unchanged = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == etag.to_str().unwrap_or_default());
+    if unchanged {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response();
+    }
     let body: Cow<'static, [u8]> = found.data;
-    let cache = if path.ends_with(".html") || path.ends_with("sw.js") {
-        "no-cache"
-    } else {
-        "public, max-age=3600"
-    };
     (
         StatusCode::OK,
         [
@@ -87,7 +122,8 @@ async fn file(path: &str) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(content_type(path)),
             ),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag),
         ],
         body.into_owned(),
     )

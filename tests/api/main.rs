@@ -28,3 +28,4 @@ mod secrets;
 mod services;
 mod smtp;
 mod users;
+mod web;
