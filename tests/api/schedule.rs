@@ -282,7 +282,7 @@ async fn registration_is_open_outside_operating_hours() {
 async fn a_schedule_changed_elsewhere_reaches_the_gate_within_one_second_of_the_clock() {
     let flow = Flow::start().await;
     let body = Flow::generate_body(&flow.service_id, &flow.api_key);
-    expect_json(flow.generate_with(&body).await, StatusCode::OK).await;
+    expect_json(flow.generate_with(&body).await, StatusCode::CREATED).await;
     let elsewhere = TestApp::spawn_with(Options {
         database: Some(flow.app.database()),
         ..Options::default()
@@ -294,7 +294,7 @@ async fn a_schedule_changed_elsewhere_reaches_the_gate_within_one_second_of_the_
         .await;
 
     flow.app.clock.advance(SignedDuration::from_millis(999));
-    expect_json(flow.generate_with(&body).await, StatusCode::OK).await;
+    expect_json(flow.generate_with(&body).await, StatusCode::CREATED).await;
     flow.app.clock.advance(SignedDuration::from_millis(1));
     let res = flow.generate_with(&body).await;
     assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "system_closed").await;
