@@ -324,6 +324,7 @@ async fn a_console_error_is_a_page_in_the_console_with_a_way_back() {
     assert!(content_type.starts_with("text/html"), "{content_type}");
     let page = again.text().await.unwrap();
     assert!(page.contains("Registration is not pending"), "{page}");
+    assert!(page.contains("The registration is not pending."), "{page}");
     assert!(
         page.contains("id=\"sign-out\""),
         "no console frame:\n{page}"

@@ -3,6 +3,8 @@
 //! never a bare problem document. The status stays the error's own, and the
 //! words are the same safe summary the JSON API gives (`ApiError::summary`).
 
+use std::borrow::Cow;
+
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -66,7 +68,7 @@ struct BareError<'a> {
 /// What `error_body.html` shows, shared by both pages.
 struct Body<'a> {
     title: &'a str,
-    detail: &'a str,
+    detail: Cow<'a, str>,
     code: &'a str,
     status: u16,
     fields: &'a [FieldError],
@@ -106,7 +108,7 @@ pub fn plain_error_page(status: StatusCode, title: &str, code: &str, detail: &st
     let page = BareError {
         body: Body {
             title,
-            detail,
+            detail: sentence(detail),
             code,
             status: status.as_u16(),
             fields: &[],
@@ -125,13 +127,25 @@ impl<'a> Body<'a> {
         };
         Body {
             title: summary.title,
-            detail: &summary.detail,
+            detail: sentence(&summary.detail),
             code: summary.code,
             status: summary.status.as_u16(),
             fields,
             back,
             back_label,
         }
+    }
+}
+
+/// The error's detail as a sentence on a page: the API's wording starts in
+/// lower case ("the registration is not pending").
+fn sentence(detail: &str) -> Cow<'_, str> {
+    let mut chars = detail.chars();
+    match chars.next() {
+        Some(first) if first.is_lowercase() => {
+            Cow::Owned(first.to_uppercase().chain(chars).collect::<String>() + ".")
+        }
+        _ => Cow::Borrowed(detail),
     }
 }
 
