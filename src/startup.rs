@@ -130,7 +130,15 @@ impl Application {
         serve: &ServeArgs,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(serve.bind).await?;
+        let listener = TcpListener::bind(serve.bind).await.map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "another program (perhaps another Central Auth) is listening there; \
+                 pick another address with --bind or BIND_ADDR, e.g. --bind 127.0.0.1:8001"
+            } else {
+                "pick another address with --bind or BIND_ADDR"
+            };
+            anyhow::anyhow!("cannot listen on {}: {e}; {hint}", serve.bind)
+        })?;
         // With port 0 the real port is known only now; links and the token
         // issuer must name it.
         let public_url = serve.public_url_for(listener.local_addr()?);

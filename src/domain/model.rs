@@ -119,6 +119,26 @@ pub struct OutboxEntry {
     pub sent_at: Option<Timestamp>,
 }
 
+/// How a message left the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Handed to the mail server.
+    Sent,
+    /// Written to the log only, because no mail server is configured: the
+    /// recipient has not received it.
+    Logged,
+}
+
+impl Delivery {
+    /// The outbox `status` it leaves the message in.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Logged => "logged",
+        }
+    }
+}
+
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

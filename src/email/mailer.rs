@@ -8,7 +8,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpArgs, SmtpTls};
-use crate::domain::model::OutboxEntry;
+use crate::domain::model::{Delivery, OutboxEntry};
 
 /// Why a message did not go out, and whether trying again can help.
 #[derive(Debug)]
@@ -32,7 +32,8 @@ pub enum Mailer {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
     },
-    /// No SMTP_HOST: messages are written to the log and count as sent.
+    /// No SMTP_HOST: messages are written to the log, and the outbox says
+    /// `logged`, not `sent`: nobody received them.
     Log,
 }
 
@@ -67,7 +68,7 @@ impl Mailer {
         })
     }
 
-    pub async fn send(&self, email: &OutboxEntry) -> Result<(), SendFailure> {
+    pub async fn send(&self, email: &OutboxEntry) -> Result<Delivery, SendFailure> {
         let (transport, from) = match self {
             Mailer::Log => {
                 tracing::info!(
@@ -76,7 +77,7 @@ impl Mailer {
                     body = %email.body_text,
                     "email (no SMTP_HOST set: written to the log instead of sent)"
                 );
-                return Ok(());
+                return Ok(Delivery::Logged);
             }
             Mailer::Smtp { transport, from } => (transport, from),
         };
@@ -96,7 +97,7 @@ impl Mailer {
         transport
             .send(message)
             .await
-            .map(|_| ())
+            .map(|_| Delivery::Sent)
             .map_err(|e| SendFailure {
                 permanent: e.is_permanent(),
                 message: e.to_string(),

@@ -58,9 +58,17 @@ impl OutboxWorker {
                 return Ok(());
             };
             match self.mailer.send(&email).await {
-                Ok(()) => {
-                    self.db.mark_email_sent(email.id, self.clock.now()).await?;
-                    tracing::info!(id = email.id, kind = %email.kind, to = %email.recipient, "email sent");
+                Ok(delivery) => {
+                    self.db
+                        .mark_email_delivered(email.id, delivery, self.clock.now())
+                        .await?;
+                    tracing::info!(
+                        id = email.id,
+                        kind = %email.kind,
+                        to = %email.recipient,
+                        status = delivery.as_str(),
+                        "email delivered"
+                    );
                 }
                 Err(failure) => {
                     let retry_at =

@@ -29,7 +29,8 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     state
         .metrics
         .record_request(method.as_str(), &route, status, latency);
-    let latency_ms = latency.as_secs_f64() * 1000.0;
+    // Tenths of a millisecond: nanosecond digits are noise in a log line.
+    let latency_ms = (latency.as_secs_f64() * 10_000.0).round() / 10.0;
     if status >= 500 {
         tracing::warn!(method = %method, route = %route, status, latency_ms, "request");
     } else {

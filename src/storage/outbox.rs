@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 
 use super::{Database, StorageError, from_millis, from_millis_opt, into_page, to_millis};
-use crate::domain::model::{Cursor, OutboxEntry, OutgoingEmail, Page, PageRequest};
+use crate::domain::model::{Cursor, Delivery, OutboxEntry, OutgoingEmail, Page, PageRequest};
 
 #[derive(FromRow)]
 struct OutboxRow {
@@ -97,13 +97,20 @@ impl Database {
         row.map(OutboxEntry::try_from).transpose()
     }
 
-    pub async fn mark_email_sent(&self, id: i64, now: Timestamp) -> Result<(), StorageError> {
+    /// Records that a message left the outbox, and how (`Delivery`).
+    pub async fn mark_email_delivered(
+        &self,
+        id: i64,
+        delivery: Delivery,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let update = sqlx::query(
-            "UPDATE email_outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL \
+            "UPDATE email_outbox SET status = $3, sent_at = $2, locked_until = NULL, last_error = NULL \
              WHERE id = $1",
         )
         .bind(id)
-        .bind(to_millis(now));
+        .bind(to_millis(now))
+        .bind(delivery.as_str());
         self.write(|writer| async move { Ok(update.execute(&writer).await.map(|_| ())?) })
             .await
     }

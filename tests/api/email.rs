@@ -178,6 +178,33 @@ async fn the_outbox_lists_sent_mail() {
     assert_eq!(item["sent_at"], "2026-11-25T12:00:00Z");
 }
 
+/// Without a mail server the message goes to the log, and the outbox says
+/// so: `logged`, never `sent`, because nobody received it.
+#[tokio::test]
+async fn mail_written_only_to_the_log_is_logged_not_sent() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    app.register("john").await;
+    let mut items = outbox(&app, &token).await;
+    for _ in 0..50 {
+        if items[0]["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        items = outbox(&app, &token).await;
+    }
+    assert_eq!(items[0]["kind"], "registration_received");
+    assert_eq!(items[0]["status"], "logged", "{}", items[0]);
+    let listed = app
+        .admin_json(&token, "/api/admin/outbox?status=logged")
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), items.len());
+    let sent = app
+        .admin_json(&token, "/api/admin/outbox?status=sent")
+        .await;
+    assert!(sent["items"].as_array().unwrap().is_empty(), "{sent}");
+}
+
 #[tokio::test]
 async fn the_outbox_needs_an_admin_and_a_known_status() {
     let app = TestApp::spawn().await;

@@ -83,12 +83,16 @@ pub struct Options {
     pub now: Option<Timestamp>,
     /// Behind a trusted proxy: client addresses from `X-Forwarded-For`.
     pub trust_proxy_headers: bool,
+    /// Listen here, else on a free loopback port.
+    pub bind: Option<std::net::SocketAddr>,
 }
 
 fn serve_args(options: &Options) -> ServeArgs {
     let smtp_port = options.smtp_port;
     ServeArgs {
-        bind: "127.0.0.1:0".parse().unwrap(),
+        bind: options
+            .bind
+            .unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()),
         public_url: None,
         // The test process owns the runtime; the setting is read by `main` only.
         worker_threads: None,
@@ -219,6 +223,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        Self::try_spawn_with(options).await.expect("server starts")
+    }
+
+    /// Starts a server, or says why it could not.
+    pub async fn try_spawn_with(options: Options) -> anyhow::Result<TestApp> {
         let db = match options.database.clone() {
             Some(db) => db,
             None => TestDb::fresh().await,
@@ -229,21 +238,20 @@ impl TestApp {
             database_acquire_timeout_secs: 10,
         };
         let clock = ManualClock::new(options.now.unwrap_or_else(test_start));
-        let app = Application::build(&database, &serve_args(&options), Arc::new(clock.clone()))
-            .await
-            .expect("server starts");
+        let app =
+            Application::build(&database, &serve_args(&options), Arc::new(clock.clone())).await?;
         let addr = app.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
         }));
-        TestApp {
+        Ok(TestApp {
             api: Api::new(format!("http://{addr}")),
             clock,
             database: db,
             stop: Some(stop),
             server: Some(server),
-        }
+        })
     }
 
     /// This server's database, to start another server on it.

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{TestApp, expect_json};
+use crate::harness::{Options, TestApp, expect_json};
 use crate::openapi;
 
 async fn text_of(app: &TestApp, path: &str) -> String {
@@ -388,4 +388,21 @@ async fn openapi_snapshot_is_the_served_document() {
         "/openapi.json differs from the snapshot {} (+ added, - removed, ~ changed):\n{changes}\n{accept}",
         path.display()
     );
+}
+
+/// A taken address is a sentence a person can act on: it names the
+/// address and the setting that picks another.
+#[tokio::test]
+async fn a_busy_address_names_itself_and_how_to_pick_another() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let refused = TestApp::try_spawn_with(Options {
+        bind: Some(addr),
+        ..Options::default()
+    })
+    .await;
+    let message = format!("{:#}", refused.err().expect("the address is taken"));
+    assert!(message.contains(&addr.to_string()), "{message}");
+    assert!(message.contains("--bind"), "{message}");
+    assert!(message.contains("BIND_ADDR"), "{message}");
 }

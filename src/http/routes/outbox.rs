@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxParams {
-    /// `pending`, `sent` or `failed`.
+    /// `pending`, `sent`, `logged` or `failed`.
     status: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
@@ -37,13 +37,16 @@ pub struct OutboxView {
     kind: String,
     recipient: String,
     subject: String,
-    /// `pending` (waiting or retrying), `sent`, or `failed` (refused for good).
+    /// `pending` (waiting or retrying), `sent` (handed to the mail server),
+    /// `logged` (no mail server is configured: written to the log, not
+    /// received by anyone) or `failed` (refused for good).
     status: String,
     attempts: i64,
     last_error: Option<String>,
     created_at: String,
     /// When a pending message is tried next.
     next_attempt_at: Option<String>,
+    /// When the message was sent (or, for `logged`, written to the log).
     sent_at: Option<String>,
 }
 
@@ -82,11 +85,11 @@ async fn outbox(
 ) -> Result<Json<Paginated<OutboxView>>, ApiError> {
     let status = match params.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(s @ ("pending" | "sent" | "failed")) => Some(s),
+        Some(s @ ("pending" | "sent" | "logged" | "failed")) => Some(s),
         Some(_) => {
             return Err(ApiError::validation(vec![FieldError::new(
                 "status",
-                "must be pending, sent or failed",
+                "must be pending, sent, logged or failed",
             )]));
         }
     };
