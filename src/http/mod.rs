@@ -29,26 +29,44 @@ use crate::http::state::AppState;
 /// Request bodies above this are refused with 413 `payload_too_large`.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// What `/docs` opens with: what the product is, and the calls in the order
+/// of the story, so a service developer knows where to start.
+const INTRO: &str = "**Central Auth** is a self-hosted central login server. Your service \
+never sees a password: it shows a QR code, the person scans it with the Central Auth \
+authenticator app on their phone, and types the 6-digit PIN the phone shows into your page.
+
+**As an admin, first** sign in with `POST /api/admin/login`, press **Authorize** above and \
+paste the `access_token`. Approve people with `GET /api/admin/pending` and \
+`POST /api/admin/approve/{user_id}`, and register your service with \
+`POST /api/services/register`: its `service_id` and `api_key` are shown once.
+
+**Then a service logs a person in, in this order:**
+1. `POST /api/auth/qr/generate` with its `service_id` and `api_key` (and the browser's IP and \
+user agent): a QR code, valid 2 minutes, single use. Show `qr_image`.
+2. Poll `POST /api/auth/qr/status` with the `qr_token` to learn when the phone has scanned it \
+(the phone calls `POST /api/auth/qr/scan` and shows the PIN).
+3. `POST /api/auth/pin/verify` with the QR token and the PIN the person typed: a 30-minute \
+session token (a JWT).
+4. `POST /api/auth/validate-session` on each request of the person (it renews the \
+session), and `POST /api/auth/logout` at the end.
+
+Errors are RFC 9457 problem documents with a stable `code` to switch on. Logins happen \
+only within the operating hours (`GET /api/system/status`).";
+
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "Central Auth",
-        description = "Central login server: services ask for a QR code, the user's \
-            authenticator app scans it and shows a PIN, the service trades QR token + PIN \
-            for a session token. Admin routes need `Authorization: Bearer <token>` from \
-            `POST /api/admin/login` (use the Authorize button). Errors are RFC 9457 \
-            problem documents with a stable `code`.",
-    ),
+    info(title = "Central Auth", description = INTRO),
     modifiers(&AdminBearer),
     components(schemas(problem::Problem, crate::domain::FieldError)),
+    // In the order of the story; `/docs` shows the groups in this order.
     tags(
-        (name = "registration", description = "Public registration"),
-        (name = "mobile", description = "The authenticator app"),
+        (name = "registration", description = "A person asks for an account"),
+        (name = "admin", description = "Approving people, users, history, statistics, email, operating hours (admin token)"),
+        (name = "mobile", description = "The authenticator app signs in once on the phone"),
+        (name = "services", description = "Registering relying services and their API keys (admin token)"),
         (name = "login", description = "The login flow: QR code, scan, PIN"),
-        (name = "sessions", description = "Session tokens for services"),
-        (name = "admin", description = "Administration (admin token)"),
-        (name = "services", description = "Relying services (admin token)"),
-        (name = "system", description = "Operating hours"),
+        (name = "sessions", description = "Session tokens: validation, logout, signing keys"),
+        (name = "system", description = "Whether logins are open now"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
@@ -73,18 +91,20 @@ impl Modify for AdminBearer {
 
 /// The API's routes together with their OpenAPI document.
 pub fn api() -> OpenApiRouter<AppState> {
+    // In the order of the story: within a group of `/docs`, operations are
+    // listed in the order they are merged here (utoipa `preserve_order`).
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::registration::router())
-        .merge(routes::mobile::router())
         .merge(routes::admin::router())
         .merge(routes::users::router())
+        .merge(routes::reports::router())
+        .merge(routes::outbox::router())
+        .merge(routes::mobile::router())
         .merge(routes::services::router())
-        .merge(routes::system::router())
         .merge(routes::auth::router())
         .merge(routes::sessions::router())
-        .merge(routes::reports::router())
         .merge(routes::well_known::router())
-        .merge(routes::outbox::router())
+        .merge(routes::system::router())
         .merge(routes::ops::router())
 }
 
@@ -92,12 +112,15 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api().split_for_parts();
     // Swagger UI's assets are compiled in (`vendored`); the online validator
-    // badge is switched off so the page makes no outside request.
+    // badge is switched off so the page makes no outside request, and the
+    // base layout drops Swagger's own top bar (its "Explore" box loads any
+    // URL), so the page opens with Central Auth's name and introduction.
     let docs = SwaggerUi::new("/docs")
         .url("/openapi.json", openapi)
         .config(
             Config::new(["/openapi.json"])
                 .validator_url("none")
+                .use_base_layout()
                 .persist_authorization(true)
                 .try_it_out_enabled(true),
         );
