@@ -9,7 +9,7 @@
 //   ServiceB logs the person in → logout → the admin's login history shows the
 //   session (success, with a logout time) and validate-session says logged_out.
 //
-// Run from the repository root: `node --test e2e/` (scripts/e2e installs
+// Run from the repository root: `node --test e2e/*.test.mjs` (scripts/e2e installs
 // Chromium, runs `npm ci` and builds the binaries first). Screenshots of every
 // page go to target/e2e-screenshots/. This file is the story; the machinery is
 // in e2e/lib/: servers.mjs (the two binaries), browser.mjs (Chromium, pages,
