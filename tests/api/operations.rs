@@ -133,6 +133,32 @@ async fn metrics_label_the_route_template_not_the_id() {
     );
 }
 
+/// Made-up HTTP methods are one `other` label, not a series each: an
+/// unauthenticated client must not be able to grow `/metrics` (and the
+/// server's memory) without bound.
+#[tokio::test]
+async fn metrics_put_made_up_methods_under_one_label() {
+    let app = TestApp::spawn().await;
+    for n in 0..50 {
+        let method = reqwest::Method::from_bytes(format!("BOGUS{n}").as_bytes()).unwrap();
+        app.client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = metrics(&app).await;
+    assert!(
+        !text.contains("BOGUS"),
+        "a made-up method became a label:\n{text}"
+    );
+    let others = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{") && l.contains(r#"method="other""#))
+        .count();
+    assert_eq!(others, 1, "{text}");
+}
+
 #[tokio::test]
 async fn openapi_document_is_openapi_3_1() {
     let app = TestApp::spawn().await;
