@@ -79,6 +79,11 @@ pub enum StorageError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot make the database file {path} private (mode 0600): {source}")]
+    Private {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the database writer stopped: {0}")]
@@ -299,7 +304,7 @@ fn pool_options(
 }
 
 /// Splits the backend off the URL and, for SQLite, makes sure the folder
-/// exists and the file may be created.
+/// exists and the file may be created, privately (see `make_private`).
 fn prepare_url(url: &str) -> Result<(Backend, String), StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Backend::Postgres, url.to_owned()));
@@ -312,12 +317,6 @@ fn prepare_url(url: &str) -> Result<(Backend, String), StorageError> {
     let parent = Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent.filter(|_| path != ":memory:") {
-        std::fs::create_dir_all(parent).map_err(|source| StorageError::Folder {
-            path: parent.display().to_string(),
-            source,
-        })?;
-    }
     let query = if query.split('&').any(|kv| kv.starts_with("mode=")) {
         query.to_owned()
     } else if query.is_empty() {
@@ -325,7 +324,52 @@ fn prepare_url(url: &str) -> Result<(Backend, String), StorageError> {
     } else {
         format!("{query}&mode=rwc")
     };
+    if path != ":memory:" {
+        let creates = query.split('&').any(|kv| kv == "mode=rwc");
+        make_private(parent, Path::new(path), creates)?;
+    }
     Ok((Backend::Sqlite, format!("sqlite://{path}?{query}")))
+}
+
+/// The database holds password hashes and the key that signs sessions, so
+/// only its owner may read it: a folder made here is 0700, and the file is
+/// created 0600 before SQLite first opens it (SQLite gives its -wal and
+/// -shm files the database file's mode). An existing file is tightened to
+/// 0600 on every start.
+fn make_private(folder: Option<&Path>, file: &Path, creates: bool) -> Result<(), StorageError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(folder) = folder {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .map_err(|source| StorageError::Folder {
+                path: folder.display().to_string(),
+                source,
+            })?;
+    }
+    let private = |source| StorageError::Private {
+        path: file.display().to_string(),
+        source,
+    };
+    if file.exists() {
+        return std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+            .map_err(private);
+    }
+    if creates {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+        {
+            Ok(_) => {}
+            // Another instance created it a moment ago: its mode is ours.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(private(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Converts the rows of a keyset query (fetched with `LIMIT limit + 1`) into
@@ -380,5 +424,21 @@ mod tests {
         let (b, _) = prepare_url("postgres://u@localhost/db").unwrap();
         assert_eq!(b, Backend::Postgres);
         assert!(prepare_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn the_database_folder_and_file_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("data");
+        let file = folder.join("central-auth.db");
+        prepare_url(&format!("sqlite://{}", file.display())).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        // A file left readable by an older version is tightened.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        prepare_url(&format!("sqlite://{}", file.display())).unwrap();
+        assert_eq!(mode(&file), 0o600);
     }
 }
