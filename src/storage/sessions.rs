@@ -117,7 +117,6 @@ fn standalone(sql: &str) -> (String, Vec<usize>) {
 }
 
 /// A parameter of [`COMPLETE_LOGIN`].
-#[derive(Clone)]
 enum Param {
     Int(i64),
     Text(Option<String>),

@@ -160,7 +160,7 @@ pub async fn page(
     };
     let c = &stats.counts;
     render(&Dashboard {
-        section: "dashboard",
+        section: Section::Dashboard.name(),
         admin: &console.admin.username,
         csrf: &console.csrf,
         notice: q.notice,

@@ -25,7 +25,7 @@ pub enum Section {
 }
 
 impl Section {
-    /// The name the layout's menu knows the section by.
+    /// The name the layout's menu knows the section by (every page passes it).
     pub fn name(self) -> &'static str {
         match self {
             Self::Dashboard => "dashboard",

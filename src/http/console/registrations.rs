@@ -43,7 +43,7 @@ pub async fn page(
     };
     match state.core.pending_registrations(&page).await {
         Ok(list) => render(&Pending {
-            section: "pending",
+            section: Section::Pending.name(),
             admin: &console.admin.username,
             csrf: &console.csrf,
             notice: q.notice,

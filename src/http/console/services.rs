@@ -57,7 +57,7 @@ async fn show(
     match state.core.services(&page).await {
         Ok(list) => {
             let mut response = render(&Services {
-                section: "services",
+                section: Section::Services.name(),
                 admin: &console.admin.username,
                 csrf: &console.csrf,
                 notice,

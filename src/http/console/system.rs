@@ -76,7 +76,7 @@ async fn show(
     let mut zones: Vec<String> = jiff::tz::db().available().map(|z| z.to_string()).collect();
     zones.sort();
     let mut response = render(&System {
-        section: "system",
+        section: Section::System.name(),
         admin: &console.admin.username,
         csrf: &console.csrf,
         notice,

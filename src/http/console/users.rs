@@ -57,7 +57,7 @@ pub async fn list(
     };
     match state.core.users(status, q.q.as_deref(), &page).await {
         Ok(list) => render(&Users {
-            section: "users",
+            section: Section::Users.name(),
             admin: &console.admin.username,
             csrf: &console.csrf,
             notice: q.notice,
@@ -148,7 +148,7 @@ pub async fn detail(
         Err(e) => return error_page(&console, Section::Users, e),
     };
     render(&UserPage {
-        section: "users",
+        section: Section::Users.name(),
         admin: &console.admin.username,
         csrf: &console.csrf,
         notice: q.notice,
@@ -301,7 +301,7 @@ pub async fn history(
         format!("/admin/history?{query}")
     });
     render(&History {
-        section: "history",
+        section: Section::History.name(),
         admin: &console.admin.username,
         csrf: &console.csrf,
         notice: q.notice,
