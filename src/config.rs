@@ -158,6 +158,28 @@ pub struct ServeArgs {
     pub hours: InitialHours,
     #[command(flatten)]
     pub smtp: SmtpArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Abuse limits: how fast one address, account or service may go.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// `on`, or `off` to switch every rate limit off (load tests only).
+    #[arg(long, env = "RATE_LIMITS", value_enum, default_value_t = Switch::On, global = true)]
+    pub rate_limits: Switch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

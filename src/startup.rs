@@ -52,6 +52,7 @@ pub async fn core(
     settings.session_idle_timeout = secs(serve.session_idle_timeout_secs);
     settings.session_max_lifetime = secs(serve.session_max_lifetime);
     settings.admin_email = serve.admin_email.clone().filter(|e| !e.trim().is_empty());
+    settings.rate_limits = serve.limits.rate_limits.is_on();
     let signer = signing::load_signer(&db, public_url, clock.now()).await?;
     Ok(Core::new(db, clock, hasher, settings, signer))
 }

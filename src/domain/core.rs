@@ -37,6 +37,8 @@ pub struct CoreSettings {
     /// Told of registrations and denied logins, besides every admin with an
     /// email (`ADMIN_EMAIL`).
     pub admin_email: Option<String>,
+    /// Whether the abuse limits apply (`RATE_LIMITS`); off only for load tests.
+    pub rate_limits: bool,
 }
 
 impl CoreSettings {
@@ -51,6 +53,7 @@ impl CoreSettings {
             session_max_lifetime: SignedDuration::from_hours(12),
             session_renew_step: SignedDuration::from_secs(5),
             admin_email: None,
+            rate_limits: true,
         }
     }
 }

@@ -81,6 +81,11 @@ pub enum DomainError {
     InvalidPin { attempts_remaining: i64 },
     #[error("the session token is malformed or not signed by this server")]
     InvalidToken,
+    #[error("too many requests: try again in {retry_after} seconds")]
+    RateLimited {
+        /// Whole seconds until the request may be repeated, for `Retry-After`.
+        retry_after: u64,
+    },
     #[error("the database is unavailable")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -120,6 +125,7 @@ impl DomainError {
             Self::WrongUser => "wrong_user",
             Self::InvalidPin { .. } => "invalid_pin",
             Self::InvalidToken => "invalid_token",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }

@@ -96,6 +96,7 @@ fn status_and_title(err: &ApiError) -> (StatusCode, &'static str) {
             D::WrongUser => (S::FORBIDDEN, "Wrong user"),
             D::InvalidPin { .. } => (S::UNAUTHORIZED, "Invalid PIN"),
             D::InvalidToken => (S::UNAUTHORIZED, "Invalid token"),
+            D::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "Rate limited"),
             D::Unavailable => (S::SERVICE_UNAVAILABLE, "Service unavailable"),
             D::Internal(_) => (S::INTERNAL_SERVER_ERROR, "Internal server error"),
         },
@@ -186,6 +187,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Domain(DomainError::InvalidPin { attempts_remaining }) => {
                 problem.attempts_remaining = Some(attempts_remaining);
+            }
+            ApiError::Domain(DomainError::RateLimited { retry_after: secs }) => {
+                retry_after = Some(i64::try_from(secs.max(1)).unwrap_or(i64::MAX));
             }
             ApiError::Domain(DomainError::Unavailable) => retry_after = Some(5),
             _ => {}

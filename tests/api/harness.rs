@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use central_auth::clock::ManualClock;
-use central_auth::config::{DatabaseArgs, InitialHours, ServeArgs, SmtpArgs, SmtpTls};
+use central_auth::config::{Cli, DatabaseArgs, ServeArgs};
 use central_auth::startup::Application;
+use clap::Parser as _;
 use jiff::Timestamp;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -85,41 +86,51 @@ pub struct Options {
     pub trust_proxy_headers: bool,
     /// Listen here, else on a free loopback port.
     pub bind: Option<std::net::SocketAddr>,
+    /// More settings, as command-line flags: `["--rate-limits", "off"]`.
+    pub args: Vec<String>,
 }
 
 fn serve_args(options: &Options) -> ServeArgs {
-    let smtp_port = options.smtp_port;
-    ServeArgs {
-        bind: options
-            .bind
-            .unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()),
-        public_url: None,
-        // The test process owns the runtime; the setting is read by `main` only.
-        worker_threads: None,
-        admin_password: Some(ADMIN_PASSWORD.to_owned()),
-        admin_email: Some("ops@example.com".to_owned()),
-        admin_token_ttl_secs: 3600,
-        session_idle_timeout_secs: 1800,
-        session_max_lifetime: 43200,
-        trust_proxy_headers: options.trust_proxy_headers,
-        hours: InitialHours {
-            operating_hours_enabled: false,
-            timezone: "UTC".to_owned(),
-            opening_time: "08:00".to_owned(),
-            closing_time: "18:00".to_owned(),
-            operating_days: "mon,tue,wed,thu,fri".to_owned(),
-        },
-        smtp: SmtpArgs {
-            smtp_host: smtp_port.map(|_| "127.0.0.1".to_owned()),
-            smtp_port,
-            smtp_username: None,
-            smtp_password: None,
-            smtp_from: "Central Auth <auth@example.com>".to_owned(),
-            smtp_tls: SmtpTls::None,
-            smtp_timeout_secs: 2,
-            outbox_poll_ms: 100,
-        },
+    // The settings are parsed as the binary parses them, so a test names a
+    // setting by its flag (`Options::args`) and every other one keeps its
+    // documented default.
+    let bind = options
+        .bind
+        .unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())
+        .to_string();
+    let mut argv: Vec<String> = [
+        "central-auth",
+        "--bind",
+        &bind,
+        "--admin-password",
+        ADMIN_PASSWORD,
+        "--admin-email",
+        "ops@example.com",
+        "--smtp-from",
+        "Central Auth <auth@example.com>",
+        "--smtp-tls",
+        "none",
+        "--smtp-timeout-secs",
+        "2",
+        "--outbox-poll-ms",
+        "100",
+        "--operating-hours-enabled",
+        "false",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if let Some(port) = options.smtp_port {
+        argv.extend(["--smtp-host".into(), "127.0.0.1".into()]);
+        argv.extend(["--smtp-port".into(), port.to_string()]);
     }
+    if options.trust_proxy_headers {
+        argv.extend(["--trust-proxy-headers".into(), "true".into()]);
+    }
+    argv.extend(options.args.iter().cloned());
+    Cli::try_parse_from(argv)
+        .expect("test settings parse")
+        .serve
 }
 
 /// HTTP to one Central Auth server, as its clients speak it. A `TestApp`
