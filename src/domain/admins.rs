@@ -61,7 +61,8 @@ impl Core {
         })
     }
 
-    /// Ends an admin session (console sign-out); the token stops working.
+    /// Ends an admin session (API logout, console sign-out); the token stops
+    /// working at once.
     pub async fn admin_logout(&self, token: &AdminToken) -> Result<(), DomainError> {
         self.db.delete_admin_session(&token.hash()).await?;
         Ok(())

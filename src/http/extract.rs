@@ -154,6 +154,25 @@ impl FromRequestParts<AppState> for AdminAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let AdminBearer { admin, .. } = AdminBearer::from_request_parts(parts, state).await?;
+        Ok(AdminAuth(admin))
+    }
+}
+
+/// An authenticated admin together with the token presented, for the one
+/// route that acts on the token itself (logout).
+pub struct AdminBearer {
+    pub admin: Admin,
+    pub token: AdminToken,
+}
+
+impl FromRequestParts<AppState> for AdminBearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -164,11 +183,9 @@ impl FromRequestParts<AppState> for AdminAuth {
             })
             .filter(|t| !t.is_empty())
             .ok_or(crate::domain::DomainError::Unauthorized)?;
-        let admin = state
-            .core
-            .authenticate_admin(&AdminToken::from_client(token.to_owned()))
-            .await?;
-        Ok(AdminAuth(admin))
+        let token = AdminToken::from_client(token.to_owned());
+        let admin = state.core.authenticate_admin(&token).await?;
+        Ok(AdminBearer { admin, token })
     }
 }
 

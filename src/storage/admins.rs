@@ -51,17 +51,31 @@ impl Database {
         }))
     }
 
-    /// Sets a new password for an existing admin (by username).
+    /// Sets a new password for an existing admin (by username) and ends all
+    /// of that admin's bearer tokens in the same transaction: whoever held a
+    /// token issued under the old password loses it with the password.
     pub async fn set_admin_password(
         &self,
         username: &str,
         password_hash: &PasswordHash,
     ) -> Result<bool, StorageError> {
+        let name = username.to_lowercase();
         let update = sqlx::query("UPDATE admins SET password_hash = $2 WHERE username_lower = $1")
-            .bind(username.to_lowercase())
+            .bind(name.clone())
             .bind(password_hash.as_str().to_owned());
-        self.write(|writer| async move { Ok(update.execute(&writer).await?.rows_affected() > 0) })
-            .await
+        let end_tokens = sqlx::query(
+            "DELETE FROM admin_sessions WHERE admin_id IN \
+             (SELECT admin_id FROM admins WHERE username_lower = $1)",
+        )
+        .bind(name);
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            let changed = update.execute(&mut *tx).await?.rows_affected() > 0;
+            end_tokens.execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(changed)
+        })
+        .await
     }
 
     pub async fn find_admin_credentials(

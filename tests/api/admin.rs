@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::harness::{ADMIN_PASSWORD, TestApp, assert_problem, expect_json};
 
 /// Every admin-guarded route of this issue, with a body where it takes one.
-const GUARDED: [(&str, &str); 13] = [
+const GUARDED: [(&str, &str); 14] = [
+    ("POST", "/api/admin/logout"),
     ("GET", "/api/admin/pending"),
     ("POST", "/api/admin/approve/some-user"),
     ("POST", "/api/admin/reject/some-user"),
@@ -178,4 +179,89 @@ async fn a_fresh_login_works_after_the_old_token_expired() {
     assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let fresh = app.admin_token().await;
     app.admin_json(&fresh, "/api/admin/pending").await;
+}
+
+#[tokio::test]
+async fn admin_logout_ends_the_presented_token_at_once() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let other = app.admin_token().await;
+    let res = app.admin_post(&token, "/api/admin/logout", None).await;
+    let body = expect_json(res, StatusCode::OK).await;
+    assert_eq!(body, json!({"logged_out": true}));
+    let res = app.admin_get(&token, "/api/admin/pending").await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    // Logging out twice is refused like any dead token.
+    let res = app.admin_post(&token, "/api/admin/logout", None).await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    // The admin's other token is another sign-in and keeps working.
+    let res = app.admin_get(&other, "/api/admin/pending").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn changing_an_admins_password_ends_all_of_that_admins_tokens() {
+    let app = TestApp::spawn().await;
+    let first = app.admin_token().await;
+    let second = app.admin_token().await;
+    // Another admin's token survives: only the changed admin is signed out.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"))
+        .args([
+            "create-admin",
+            "--username",
+            "other",
+            "--password",
+            "An0ther-Admin-Pass",
+        ])
+        .env("DATABASE_URL", &app.database().url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = app
+        .post(
+            "/api/admin/login",
+            &json!({"username": "other", "password": "An0ther-Admin-Pass"}),
+        )
+        .await;
+    let other = expect_json(res, StatusCode::OK).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"))
+        .args([
+            "create-admin",
+            "--username",
+            "admin",
+            "--password",
+            "A-brand-new-Pass1",
+        ])
+        .env("DATABASE_URL", &app.database().url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    for token in [&first, &second] {
+        let res = app.admin_get(token, "/api/admin/pending").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let res = app.admin_get(&other, "/api/admin/pending").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/admin/login",
+            &json!({"username": "admin", "password": "A-brand-new-Pass1"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use crate::clock::rfc3339;
 use crate::domain::model::PageRequest;
 use crate::domain::types::{RejectionReason, UserId};
-use crate::http::extract::{AdminAuth, ApiJson, ApiQuery, OptionalJson};
+use crate::http::extract::{AdminAuth, AdminBearer, ApiJson, ApiQuery, OptionalJson};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::mobile::CredentialsRequest;
 use crate::http::state::AppState;
@@ -20,6 +20,7 @@ use crate::http::views::{Paginated, PendingUserView};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(admin_login))
+        .routes(routes!(admin_logout))
         .routes(routes!(pending))
         .routes(routes!(approve))
         .routes(routes!(reject))
@@ -54,6 +55,31 @@ async fn admin_login(
         token_type: "Bearer",
         expires_in: session.expires_in,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminLogoutResponse {
+    #[schema(example = true)]
+    logged_out: bool,
+}
+
+/// End the presented admin token at once. (Changing an admin's password
+/// ends all of that admin's tokens.)
+#[utoipa::path(
+    post, path = "/api/admin/logout", tag = "admin",
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The token no longer works", body = AdminLogoutResponse),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn admin_logout(
+    State(state): State<AppState>,
+    AdminBearer { admin, token }: AdminBearer,
+) -> Result<Json<AdminLogoutResponse>, ApiError> {
+    state.core.admin_logout(&token).await?;
+    tracing::info!(admin = %admin.username, "admin signed out");
+    Ok(Json(AdminLogoutResponse { logged_out: true }))
 }
 
 /// `?limit=` (1–500, default 50) and `?cursor=` from the previous page.
