@@ -24,7 +24,7 @@ async fn open_core(cli: &Cli) -> anyhow::Result<Core> {
 
 pub async fn init_db(cli: &Cli) -> anyhow::Result<()> {
     let core = open_core(cli).await?;
-    startup::prepare(&core, &cli.serve).await?;
+    startup::prepare(&core, &cli.serve, &cli.database).await?;
     println!(
         "Database ready at {}",
         redact_url(&cli.database.database_url)
@@ -95,7 +95,7 @@ pub async fn setup(cli: &Cli) -> anyhow::Result<()> {
     println!("Central Auth setup");
     println!("1/3 Database: {}", redact_url(&cli.database.database_url));
     let core = open_core(cli).await?;
-    startup::prepare(&core, &cli.serve).await?;
+    startup::prepare(&core, &cli.serve, &cli.database).await?;
     println!("    ready.");
     println!("2/3 Admin account");
     let name = prompt("    Admin username [admin]: ")?;

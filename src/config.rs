@@ -120,7 +120,9 @@ pub struct ServeArgs {
     /// docs/benchmarks.md.
     #[arg(long, env = "WORKER_THREADS", global = true)]
     pub worker_threads: Option<usize>,
-    /// Password of the `admin` created on first start; random and printed once when unset.
+    /// Password of the `admin` created on first start. Unset: a random one,
+    /// shown once on the terminal or written to a 0600 file beside the
+    /// database (never to the log).
     #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<String>,
     /// Email of the `admin` created on first start; also notified of registrations.

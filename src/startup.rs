@@ -3,7 +3,9 @@
 //! asked to stop.
 
 use std::future::Future;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +25,7 @@ use crate::email::worker::OutboxWorker;
 use crate::http;
 use crate::http::metrics::Metrics;
 use crate::http::state::AppState;
-use crate::storage::{Database, PoolSettings};
+use crate::storage::{self, Database, PoolSettings};
 
 /// Opens the database named by the settings and applies the migrations.
 /// `clock` is the server's: it ages what storage caches.
@@ -82,7 +84,11 @@ fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
 
 /// What every start makes sure of: the schedule row, the signing key and,
 /// on an empty database, the first admin.
-pub async fn prepare(core: &Core, serve: &ServeArgs) -> anyhow::Result<()> {
+pub async fn prepare(
+    core: &Core,
+    serve: &ServeArgs,
+    database: &DatabaseArgs,
+) -> anyhow::Result<()> {
     let schedule = initial_schedule(&serve.hours)?;
     core.seed_schedule(&schedule).await?;
     let password = match &serve.admin_password {
@@ -100,19 +106,70 @@ pub async fn prepare(core: &Core, serve: &ServeArgs) -> anyhow::Result<()> {
         FirstAdmin::Created {
             username,
             generated_password: Some(password),
-        } => {
-            // Printed once, on purpose: the operator has no other way to learn it.
-            tracing::warn!(
-                "first start: created admin '{username}' with password {} \
-                 (shown only now; change it with `central-auth create-admin --username {username}`)",
-                password.expose()
-            );
-        }
+        } => show_first_password(&username, &password, database)?,
         FirstAdmin::Created { username, .. } => {
             tracing::info!("first start: created admin '{username}' with ADMIN_PASSWORD");
         }
     }
     Ok(())
+}
+
+/// Where a generated first-start password is written when no terminal is
+/// attached: beside the SQLite database (its folder is 0700), or in the
+/// working directory for PostgreSQL.
+pub fn first_password_file(database: &DatabaseArgs) -> PathBuf {
+    storage::sqlite_folder(&database.database_url)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(FIRST_PASSWORD_FILE)
+}
+
+const FIRST_PASSWORD_FILE: &str = "first-admin-password.txt";
+
+/// The operator has no other way to learn a generated password, but a log
+/// is copied, shipped and kept: the password goes once to the terminal when
+/// one is attached, otherwise to a file only its owner can read, and the
+/// log says only where it is.
+fn show_first_password(
+    username: &str,
+    password: &Password,
+    database: &DatabaseArgs,
+) -> anyhow::Result<()> {
+    let change = format!("change it with `central-auth create-admin --username {username}`");
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "first start: created admin '{username}' with password {}\n\
+             (shown only now; {change})",
+            password.expose()
+        );
+        tracing::warn!(
+            "first start: created admin '{username}'; its password was shown on the terminal"
+        );
+        return Ok(());
+    }
+    let path = first_password_file(database);
+    write_private(&path, &format!("{}\n", password.expose()))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    tracing::warn!(
+        "first start: created admin '{username}'; its password is in {} (readable by this user only; \
+         {change}, then delete the file)",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Writes `text` to a file created 0600 (an older file is replaced).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An existing file keeps its mode on open: tighten it before writing.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// A bound, ready-to-run server.
@@ -145,7 +202,7 @@ impl Application {
         let public_url = serve.public_url_for(listener.local_addr()?);
         let db = open_database(database, clock.clone()).await?;
         let core = core(db.clone(), clock.clone(), serve, public_url).await?;
-        prepare(&core, serve).await?;
+        prepare(&core, serve, database).await?;
         let mailer = Mailer::from_settings(&serve.smtp)?;
         if let Mailer::Log = mailer {
             tracing::warn!("SMTP_HOST is not set: emails are written to the log instead of sent");

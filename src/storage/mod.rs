@@ -45,7 +45,7 @@ mod users;
 mod write_lane;
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -303,17 +303,37 @@ fn pool_options(
     }
 }
 
+/// A `sqlite:` URL's file path and query, or `None` for other URLs.
+fn sqlite_parts(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    Some(rest.split_once('?').unwrap_or((rest, "")))
+}
+
+/// The folder that holds a SQLite database file (`.` for a bare file
+/// name), or `None` for PostgreSQL and in-memory databases.
+pub fn sqlite_folder(url: &str) -> Option<PathBuf> {
+    let (path, _) = sqlite_parts(url)?;
+    if path == ":memory:" {
+        return None;
+    }
+    let parent = Path::new(path).parent().unwrap_or(Path::new(""));
+    Some(if parent.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        parent.to_path_buf()
+    })
+}
+
 /// Splits the backend off the URL and, for SQLite, makes sure the folder
 /// exists and the file may be created, privately (see `make_private`).
 fn prepare_url(url: &str) -> Result<(Backend, String), StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Backend::Postgres, url.to_owned()));
     }
-    let Some(rest) = url.strip_prefix("sqlite:") else {
+    let Some((path, query)) = sqlite_parts(url) else {
         return Err(StorageError::UnsupportedUrl);
     };
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let parent = Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty());

@@ -10,10 +10,10 @@
 //! place its secret is issued or echoed to the party that sent it.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::flow::{Flow, text};
-use crate::harness::{ADMIN_PASSWORD, PASSWORD, expect_json};
+use crate::harness::{ADMIN_PASSWORD, Options, PASSWORD, TestApp, TestDb, expect_json};
 use crate::openapi::{self, Operation};
 
 /// Parts of a field name that say the field holds a secret wherever they
@@ -268,4 +268,64 @@ fn a_path_parameter_the_sweep_cannot_fill_fails_it() {
         spec: Value::Null,
     };
     fill_path(&op, &[("user_id", "some-user")]);
+}
+
+/// Without `ADMIN_PASSWORD` the first start makes a password. With no
+/// terminal attached (a service manager, a container) it must not reach the
+/// log: it goes to a file only the server's user can read, beside the SQLite
+/// database or, for PostgreSQL, in the working directory.
+#[tokio::test]
+async fn a_generated_first_admin_password_is_written_to_a_private_file_never_to_the_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::fresh().await;
+    let work = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"))
+        .arg("init-db")
+        .current_dir(work.path())
+        .env("DATABASE_URL", &db.url)
+        .env_remove("ADMIN_PASSWORD")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = if db.is_postgres() {
+        work.path().join("first-admin-password.txt")
+    } else {
+        let path = db.url.strip_prefix("sqlite://").unwrap();
+        std::path::Path::new(path).with_file_name("first-admin-password.txt")
+    };
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", file.display());
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert!(password.len() >= 16, "a generated password: {password:?}");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !log.contains(&password),
+        "the password reached the log: {log}"
+    );
+    assert!(
+        log.contains(&file.display().to_string()),
+        "the log names the file: {log}"
+    );
+
+    let app = TestApp::spawn_with(Options {
+        database: Some(db),
+        ..Default::default()
+    })
+    .await;
+    let res = app
+        .post(
+            "/api/admin/login",
+            &json!({"username": "admin", "password": password}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
