@@ -13,9 +13,10 @@ use jiff::SignedDuration;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::{DatabaseArgs, InitialHours, ServeArgs};
+use crate::config::{DatabaseArgs, InitialHours, LimitArgs, ServeArgs};
 use crate::domain::admins::FirstAdmin;
 use crate::domain::password::PasswordHasher;
+use crate::domain::rates::Rate;
 use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::domain::secret::Password;
 use crate::domain::signing;
@@ -24,6 +25,7 @@ use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
 use crate::http;
 use crate::http::metrics::Metrics;
+use crate::http::rates::{AddressRateSettings, AddressRates};
 use crate::http::state::AppState;
 use crate::storage::{self, Database, PoolSettings};
 
@@ -55,8 +57,25 @@ pub async fn core(
     settings.session_max_lifetime = secs(serve.session_max_lifetime);
     settings.admin_email = serve.admin_email.clone().filter(|e| !e.trim().is_empty());
     settings.rate_limits = serve.limits.rate_limits.is_on();
+    let l = &serve.limits;
+    settings.generate_rate = rate(l, l.rate_generate_per_min, l.rate_generate_burst);
     let signer = signing::load_signer(&db, public_url, clock.now()).await?;
     Ok(Core::new(db, clock, hasher, settings, signer))
+}
+
+/// A limit's rate, unless it is 0 or `RATE_LIMITS=off`.
+fn rate(limits: &LimitArgs, per_minute: u32, burst: u32) -> Option<Rate> {
+    (limits.rate_limits.is_on() && per_minute > 0).then_some(Rate { per_minute, burst })
+}
+
+fn address_rates(l: &LimitArgs) -> AddressRateSettings {
+    AddressRateSettings {
+        register: rate(l, l.rate_register_per_min, l.rate_register_burst),
+        scan: rate(l, l.rate_scan_per_min, l.rate_scan_burst),
+        deny: rate(l, l.rate_deny_per_min, l.rate_deny_burst),
+        verify: rate(l, l.rate_verify_per_min, l.rate_verify_burst),
+        status: rate(l, l.rate_status_per_min, l.rate_status_burst),
+    }
 }
 
 fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
@@ -218,6 +237,7 @@ impl Application {
             core,
             metrics: Metrics::new(),
             trust_proxy_headers: serve.trust_proxy_headers,
+            rates: AddressRates::new(address_rates(&serve.limits)),
         };
         Ok(Self {
             listener,
@@ -237,11 +257,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let metrics = self.state.metrics.clone();
+        let (rates, core) = (self.state.rates.clone(), self.state.core.clone());
         let upkeep = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
                 metrics.upkeep();
+                // Keyed rate state would otherwise grow with every address seen.
+                rates.upkeep();
+                core.rates_upkeep();
             }
         });
         let outbox = tokio::spawn(self.outbox.run());

@@ -10,6 +10,8 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::domain::password::PasswordHasher;
+use crate::domain::rates::KeyedLimit;
+use crate::domain::types::ServiceId;
 use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
 
@@ -39,6 +41,8 @@ pub struct CoreSettings {
     pub admin_email: Option<String>,
     /// Whether the abuse limits apply (`RATE_LIMITS`); off only for load tests.
     pub rate_limits: bool,
+    /// QR codes one service may ask for (`RATE_GENERATE_*`); `None`: no limit.
+    pub generate_rate: Option<crate::domain::rates::Rate>,
 }
 
 impl CoreSettings {
@@ -54,6 +58,7 @@ impl CoreSettings {
             session_renew_step: SignedDuration::from_secs(5),
             admin_email: None,
             rate_limits: true,
+            generate_rate: None,
         }
     }
 }
@@ -67,6 +72,8 @@ pub struct Core {
     pub(crate) signer: Arc<SessionSigner>,
     /// Rung after an email is queued, so the outbox worker sends it at once.
     pub(crate) outbox_wake: Arc<Notify>,
+    /// `qr/generate` per authenticated service (see `generate_qr`).
+    pub(crate) generate_rate: Arc<KeyedLimit<ServiceId>>,
 }
 
 impl Core {
@@ -77,7 +84,9 @@ impl Core {
         settings: CoreSettings,
         signer: SessionSigner,
     ) -> Self {
+        let generate_rate = settings.generate_rate.filter(|_| settings.rate_limits);
         Self {
+            generate_rate: Arc::new(KeyedLimit::new(generate_rate)),
             db,
             clock,
             hasher,
@@ -85,6 +94,11 @@ impl Core {
             signer: Arc::new(signer),
             outbox_wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Drops idle keys of the in-memory rate limits (called on a timer).
+    pub fn rates_upkeep(&self) {
+        self.generate_rate.upkeep();
     }
 
     /// The bell the outbox worker listens to.

@@ -16,6 +16,7 @@ pub mod hours;
 pub mod login;
 pub mod model;
 pub mod password;
+pub mod rates;
 pub mod registration;
 pub mod reports;
 pub mod schedule;

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
+pub mod rates;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -128,6 +129,10 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .merge(console::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rates::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -22,6 +22,7 @@ mod openapi;
 mod operations;
 mod proxy;
 mod queue;
+mod rates;
 mod registration;
 mod schedule;
 mod secrets;

@@ -50,6 +50,11 @@ impl Core {
         let result = self
             .generate_steps(&mut trail, service_id, api_key, requester)
             .await;
+        if let Err(DomainError::RateLimited { .. }) = &result {
+            // Not written to the history: a flood of refusals must not
+            // become a flood of writes.
+            return result;
+        }
         self.audited(&trail, result).await
     }
 
@@ -70,6 +75,11 @@ impl Core {
         if !service.is_active {
             return Err(DomainError::ServiceInactive);
         }
+        // Counted after the key is checked: keyed by the claimed id, anyone
+        // who knows a service's id (it is no secret) could spend that
+        // service's budget and stop its logins. Bad keys are 401 and cost a
+        // hash compare, and the per-service map only ever holds real services.
+        self.generate_rate.check(&service.service_id)?;
         let token = QrToken::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let ttl = self.settings.qr_ttl;
