@@ -172,7 +172,12 @@ pub struct LimitArgs {
     pub rate_limits: Switch,
     /// Sustained requests per minute on `POST /api/register` per client address; 0: no limit.
     /// Registrations are rare; a shared office address still gets a few a minute.
-    #[arg(long, env = "RATE_REGISTER_PER_MIN", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "RATE_REGISTER_PER_MIN",
+        default_value_t = 10,
+        global = true
+    )]
     pub rate_register_per_min: u32,
     /// Requests allowed at once on top of that rate (0: the per-minute figure).
     #[arg(long, env = "RATE_REGISTER_BURST", default_value_t = 5, global = true)]
@@ -192,24 +197,44 @@ pub struct LimitArgs {
     pub rate_deny_burst: u32,
     /// Sustained requests per minute on `POST /api/auth/pin/verify` per client address; 0: no limit.
     /// High: a service that verifies from its backend sends every user's PIN from its one address; the 5-wrong-PINs lock guards each QR code.
-    #[arg(long, env = "RATE_VERIFY_PER_MIN", default_value_t = 300, global = true)]
+    #[arg(
+        long,
+        env = "RATE_VERIFY_PER_MIN",
+        default_value_t = 300,
+        global = true
+    )]
     pub rate_verify_per_min: u32,
     /// Requests allowed at once on top of that rate (0: the per-minute figure).
     #[arg(long, env = "RATE_VERIFY_BURST", default_value_t = 60, global = true)]
     pub rate_verify_burst: u32,
     /// Sustained requests per minute on `POST /api/auth/qr/status` per client address; 0: no limit.
     /// A waiting page polls about once a second; a service polling from its backend polls for all its waiting users from one address.
-    #[arg(long, env = "RATE_STATUS_PER_MIN", default_value_t = 1200, global = true)]
+    #[arg(
+        long,
+        env = "RATE_STATUS_PER_MIN",
+        default_value_t = 1200,
+        global = true
+    )]
     pub rate_status_per_min: u32,
     /// Requests allowed at once on top of that rate (0: the per-minute figure).
     #[arg(long, env = "RATE_STATUS_BURST", default_value_t = 120, global = true)]
     pub rate_status_burst: u32,
     /// Sustained requests per minute on `POST /api/auth/qr/generate` per service (counted after its API key is checked); 0: no limit.
     /// Many people log in behind one service.
-    #[arg(long, env = "RATE_GENERATE_PER_MIN", default_value_t = 600, global = true)]
+    #[arg(
+        long,
+        env = "RATE_GENERATE_PER_MIN",
+        default_value_t = 600,
+        global = true
+    )]
     pub rate_generate_per_min: u32,
     /// Requests allowed at once on top of that rate (0: the per-minute figure).
-    #[arg(long, env = "RATE_GENERATE_BURST", default_value_t = 100, global = true)]
+    #[arg(
+        long,
+        env = "RATE_GENERATE_BURST",
+        default_value_t = 100,
+        global = true
+    )]
     pub rate_generate_burst: u32,
 }
 

@@ -11,8 +11,8 @@ use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::domain::password::PasswordHasher;
 use crate::domain::rates::KeyedLimit;
-use crate::domain::types::ServiceId;
 use crate::domain::session_token::SessionSigner;
+use crate::domain::types::ServiceId;
 use crate::storage::Database;
 
 /// The settings the domain rules depend on.

@@ -9,11 +9,22 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::harness::{TestApp, expect_json, registration};
+use crate::harness::{Options, TestApp, expect_json, registration};
 
 const CLIENTS: usize = 20;
 
 /// Runs `CLIENTS` copies of `call` at once; returns each (status, body).
+/// These tests race many registrations from one address on purpose; the
+/// per-address registration rate (tests/api/rates.rs) would answer most of
+/// them 429, so it is off here.
+async fn unlimited() -> TestApp {
+    TestApp::spawn_with(Options {
+        args: vec!["--rate-register-per-min".into(), "0".into()],
+        ..Default::default()
+    })
+    .await
+}
+
 async fn all_at_once<F, Fut>(app: &Arc<TestApp>, call: F) -> Vec<(StatusCode, Value)>
 where
     F: Fn(Arc<TestApp>, usize) -> Fut,
@@ -41,7 +52,7 @@ fn count(answers: &[(StatusCode, Value)], status: StatusCode, code: Option<&str>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_approvals_of_one_user_give_one_200_and_the_rest_409_not_pending() {
-    let app = Arc::new(TestApp::spawn().await);
+    let app = Arc::new(unlimited().await);
     let token = app.admin_token().await;
     let id = app.register("john").await;
     let answers = all_at_once(&app, |app, _| {
@@ -58,7 +69,7 @@ async fn concurrent_approvals_of_one_user_give_one_200_and_the_rest_409_not_pend
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_of_one_username_give_one_201_and_the_rest_409() {
-    let app = Arc::new(TestApp::spawn().await);
+    let app = Arc::new(unlimited().await);
     let answers = all_at_once(&app, |app, i| async move {
         let mut body = registration("john");
         body["email"] = json!(format!("john{i}@example.com"));
@@ -75,7 +86,7 @@ async fn concurrent_registrations_of_one_username_give_one_201_and_the_rest_409(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_of_one_email_give_one_201_and_the_rest_409() {
-    let app = Arc::new(TestApp::spawn().await);
+    let app = Arc::new(unlimited().await);
     let answers = all_at_once(&app, |app, i| async move {
         let mut body = registration(&format!("john{i}"));
         body["email"] = json!("john@example.com");
@@ -89,7 +100,7 @@ async fn concurrent_registrations_of_one_email_give_one_201_and_the_rest_409() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_of_different_users_all_succeed() {
-    let app = Arc::new(TestApp::spawn().await);
+    let app = Arc::new(unlimited().await);
     let answers = all_at_once(&app, |app, i| async move {
         app.post("/api/register", &registration(&format!("user{i}")))
             .await
@@ -111,7 +122,7 @@ async fn concurrent_registrations_of_different_users_all_succeed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_approvals_of_different_users_all_succeed() {
-    let app = Arc::new(TestApp::spawn().await);
+    let app = Arc::new(unlimited().await);
     let token = app.admin_token().await;
     let mut ids = Vec::new();
     for i in 0..CLIENTS {

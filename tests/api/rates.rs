@@ -95,13 +95,21 @@ async fn register_scan_deny_and_verify_each_refuse_past_their_own_rate() {
         );
     }
     // A route without a limit of its own is not affected.
-    let res = app.post("/api/auth/qr/status", &json!({"qr_token": "x"})).await;
+    let res = app
+        .post("/api/auth/qr/status", &json!({"qr_token": "x"}))
+        .await;
     assert_problem(res, StatusCode::NOT_FOUND, "qr_not_found").await;
 }
 
 #[tokio::test]
 async fn generate_is_limited_per_authenticated_service() {
-    let app = spawn(&["--rate-generate-per-min", "60", "--rate-generate-burst", "2"]).await;
+    let app = spawn(&[
+        "--rate-generate-per-min",
+        "60",
+        "--rate-generate-burst",
+        "2",
+    ])
+    .await;
     let token = app.admin_token().await;
     let (id_a, key_a) = app.service(&token, "ServiceA").await;
     let (id_b, key_b) = app.service(&token, "ServiceB").await;
@@ -114,16 +122,24 @@ async fn generate_is_limited_per_authenticated_service() {
         assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_api_key").await;
     }
     for _ in 0..2 {
-        let res = app.post("/api/auth/qr/generate", &generate(&id_a, &key_a)).await;
+        let res = app
+            .post("/api/auth/qr/generate", &generate(&id_a, &key_a))
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    let res = app.post("/api/auth/qr/generate", &generate(&id_a, &key_a)).await;
+    let res = app
+        .post("/api/auth/qr/generate", &generate(&id_a, &key_a))
+        .await;
     assert_eq!(assert_limited(res).await, 1);
     // Another service has its own budget.
-    let res = app.post("/api/auth/qr/generate", &generate(&id_b, &key_b)).await;
+    let res = app
+        .post("/api/auth/qr/generate", &generate(&id_b, &key_b))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let res = app.post("/api/auth/qr/generate", &generate(&id_a, &key_a)).await;
+    let res = app
+        .post("/api/auth/qr/generate", &generate(&id_a, &key_a))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
@@ -147,7 +163,9 @@ async fn rate_limits_off_disables_every_rate() {
     ])
     .await;
     for _ in 0..10 {
-        let res = app.post("/api/auth/qr/status", &json!({"qr_token": "x"})).await;
+        let res = app
+            .post("/api/auth/qr/status", &json!({"qr_token": "x"}))
+            .await;
         assert_problem(res, StatusCode::NOT_FOUND, "qr_not_found").await;
         let res = app.post("/api/register", &json!({})).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
