@@ -136,10 +136,13 @@ pub async fn prepare(
 /// Where a generated first-start password is written when no terminal is
 /// attached: beside the SQLite database (its folder is 0700), or in the
 /// working directory for PostgreSQL.
-pub fn first_password_file(database: &DatabaseArgs) -> PathBuf {
-    storage::sqlite_folder(&database.database_url)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(FIRST_PASSWORD_FILE)
+/// The path is absolute, so the log line names one file without doubt.
+pub fn first_password_file(database: &DatabaseArgs) -> std::io::Result<PathBuf> {
+    let folder = match storage::sqlite_folder(&database.database_url) {
+        Some(folder) => std::path::absolute(folder)?,
+        None => std::env::current_dir()?,
+    };
+    Ok(folder.join(FIRST_PASSWORD_FILE))
 }
 
 const FIRST_PASSWORD_FILE: &str = "first-admin-password.txt";
@@ -165,7 +168,8 @@ fn show_first_password(
         );
         return Ok(());
     }
-    let path = first_password_file(database);
+    let path = first_password_file(database)
+        .map_err(|e| anyhow::anyhow!("cannot find the folder for {FIRST_PASSWORD_FILE}: {e}"))?;
     write_private(&path, &format!("{}\n", password.expose()))
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     tracing::warn!(
