@@ -41,7 +41,8 @@ pub struct CoreSettings {
     pub admin_email: Option<String>,
     /// Whether the abuse limits apply (`RATE_LIMITS`); off only for load tests.
     pub rate_limits: bool,
-    /// QR codes one service may ask for (`RATE_GENERATE_*`); `None`: no limit.
+    /// QR codes one service may ask for (`RATE_GENERATE_*`); `None`: no
+    /// limit (also under `RATE_LIMITS=off`, applied where it is read).
     pub generate_rate: Option<crate::domain::rates::Rate>,
 }
 
@@ -84,9 +85,8 @@ impl Core {
         settings: CoreSettings,
         signer: SessionSigner,
     ) -> Self {
-        let generate_rate = settings.generate_rate.filter(|_| settings.rate_limits);
         Self {
-            generate_rate: Arc::new(KeyedLimit::new(generate_rate)),
+            generate_rate: Arc::new(KeyedLimit::new(settings.generate_rate)),
             db,
             clock,
             hasher,

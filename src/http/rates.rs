@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,11 +18,7 @@ use crate::http::state::AppState;
 
 /// The limited routes, each with its own budget per address.
 pub struct AddressRates {
-    register: KeyedLimit<IpAddr>,
-    scan: KeyedLimit<IpAddr>,
-    deny: KeyedLimit<IpAddr>,
-    verify: KeyedLimit<IpAddr>,
-    status: KeyedLimit<IpAddr>,
+    routes: Vec<(&'static str, KeyedLimit<IpAddr>)>,
 }
 
 /// The rate of each route; `None` for no limit.
@@ -37,53 +33,52 @@ pub struct AddressRateSettings {
 
 impl AddressRates {
     pub fn new(settings: AddressRateSettings) -> Arc<Self> {
+        let routes = [
+            ("/api/register", settings.register),
+            ("/api/auth/qr/scan", settings.scan),
+            ("/api/auth/qr/deny", settings.deny),
+            ("/api/auth/pin/verify", settings.verify),
+            ("/api/auth/qr/status", settings.status),
+        ];
         Arc::new(Self {
-            register: KeyedLimit::new(settings.register),
-            scan: KeyedLimit::new(settings.scan),
-            deny: KeyedLimit::new(settings.deny),
-            verify: KeyedLimit::new(settings.verify),
-            status: KeyedLimit::new(settings.status),
+            routes: routes
+                .into_iter()
+                .map(|(path, rate)| (path, KeyedLimit::new(rate)))
+                .collect(),
         })
     }
 
     fn for_path(&self, path: &str) -> Option<&KeyedLimit<IpAddr>> {
-        match path {
-            "/api/register" => Some(&self.register),
-            "/api/auth/qr/scan" => Some(&self.scan),
-            "/api/auth/qr/deny" => Some(&self.deny),
-            "/api/auth/pin/verify" => Some(&self.verify),
-            "/api/auth/qr/status" => Some(&self.status),
-            _ => None,
-        }
+        self.routes
+            .iter()
+            .find_map(|(limited, limit)| (*limited == path).then_some(limit))
     }
 
     /// Drops addresses whose budget is full again (on a timer), so the maps
     /// hold only addresses seen within the last burst's worth of time.
     pub fn upkeep(&self) {
-        for limit in [
-            &self.register,
-            &self.scan,
-            &self.deny,
-            &self.verify,
-            &self.status,
-        ] {
+        for (_, limit) in &self.routes {
             limit.upkeep();
         }
     }
 }
 
-/// Refuses a request past its address's rate with 429 `rate_limited`.
-pub async fn limit(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    req: Request,
-    next: Next,
-) -> Response {
-    if req.method() == Method::POST
-        && let Some(limit) = state.rates.for_path(req.uri().path())
-        && let Err(refused) = limit.check(&address_key(caller.ip.as_deref()))
-    {
+/// Refuses a request past its address's rate with 429 `rate_limited`. The
+/// caller's address is worked out only for the limited routes.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = (req.method() == Method::POST)
+        .then(|| state.rates.for_path(req.uri().path()))
+        .flatten();
+    let Some(limit) = limit else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    let refused = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(Caller(caller)) => limit.check(&address_key(caller.ip.as_deref())).err(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    if let Some(refused) = refused {
         return ApiError::from(refused).into_response();
     }
-    next.run(req).await
+    next.run(Request::from_parts(parts, body)).await
 }

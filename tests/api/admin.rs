@@ -5,7 +5,7 @@ use jiff::SignedDuration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::{ADMIN_PASSWORD, TestApp, assert_problem, expect_json};
+use crate::harness::{ADMIN_PASSWORD, TestApp, assert_problem, cli, expect_json, run_cli};
 
 /// Every admin-guarded route of this issue, with a body where it takes one.
 const GUARDED: [(&str, &str); 14] = [
@@ -205,23 +205,16 @@ async fn changing_an_admins_password_ends_all_of_that_admins_tokens() {
     let first = app.admin_token().await;
     let second = app.admin_token().await;
     // Another admin's token survives: only the changed admin is signed out.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"))
-        .args([
+    run_cli(cli(
+        &app.database(),
+        &[
             "create-admin",
             "--username",
             "other",
             "--password",
             "An0ther-Admin-Pass",
-        ])
-        .env("DATABASE_URL", &app.database().url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        ],
+    ));
     let res = app
         .post(
             "/api/admin/login",
@@ -233,23 +226,16 @@ async fn changing_an_admins_password_ends_all_of_that_admins_tokens() {
         .unwrap()
         .to_owned();
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"))
-        .args([
+    run_cli(cli(
+        &app.database(),
+        &[
             "create-admin",
             "--username",
             "admin",
             "--password",
             "A-brand-new-Pass1",
-        ])
-        .env("DATABASE_URL", &app.database().url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        ],
+    ));
 
     for token in [&first, &second] {
         let res = app.admin_get(token, "/api/admin/pending").await;

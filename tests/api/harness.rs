@@ -133,6 +133,30 @@ fn serve_args(options: &Options) -> ServeArgs {
         .serve
 }
 
+/// The real `central-auth` binary with `args` on `db`, as an operator runs
+/// it next to a running server.
+#[allow(dead_code)] // not every test binary that includes the harness runs the CLI
+pub fn cli(db: &TestDb, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"));
+    command
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs `command` to its end; panics with its stderr when it fails.
+#[allow(dead_code)]
+pub fn run_cli(mut command: std::process::Command) -> std::process::Output {
+    let out = command.output().expect("the central-auth binary runs");
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// HTTP to one Central Auth server, as its clients speak it. A `TestApp`
 /// (and, in tests/postgres, a server process) derefs to one.
 pub struct Api {

@@ -13,7 +13,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::flow::{Flow, text};
-use crate::harness::{ADMIN_PASSWORD, Options, PASSWORD, TestApp, TestDb, expect_json};
+use crate::harness::{
+    ADMIN_PASSWORD, Options, PASSWORD, TestApp, TestDb, cli, expect_json, run_cli,
+};
 use crate::openapi::{self, Operation};
 
 /// Parts of a field name that say the field holds a secret wherever they
@@ -279,19 +281,11 @@ async fn a_generated_first_admin_password_is_written_to_a_private_file_never_to_
     use std::os::unix::fs::PermissionsExt;
     let db = TestDb::fresh().await;
     let work = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_central-auth"))
-        .arg("init-db")
-        .current_dir(work.path())
-        .env("DATABASE_URL", &db.url)
+    let mut init = cli(&db, &["init-db"]);
+    init.current_dir(work.path())
         .env_remove("ADMIN_PASSWORD")
-        .env("RUST_LOG", "info")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .env("RUST_LOG", "info");
+    let out = run_cli(init);
     let file = if db.is_postgres() {
         work.path().join("first-admin-password.txt")
     } else {
