@@ -162,6 +162,41 @@ pub struct ServeArgs {
     pub smtp: SmtpArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
+}
+
+/// What the server does on a timer so that nothing grows without bound.
+#[derive(Debug, Clone, Args)]
+pub struct UpkeepArgs {
+    /// Seconds between upkeep runs (the purge below, the registration digest).
+    #[arg(long, env = "UPKEEP_EVERY_SECS", default_value_t = 60, global = true)]
+    pub upkeep_every_secs: u32,
+    /// QR codes and sessions are deleted this many hours after they ended or
+    /// expired; their login history stays. A token of a deleted session
+    /// validates as `invalid` instead of `expired`.
+    #[arg(long, env = "PURGE_AFTER_HOURS", default_value_t = 24, global = true)]
+    pub purge_after_hours: u32,
+    /// Sent and failed emails are deleted from the outbox after this many days.
+    #[arg(long, env = "OUTBOX_KEEP_DAYS", default_value_t = 30, global = true)]
+    pub outbox_keep_days: u32,
+    /// Registrations an hour that the admins are told of one email each; past
+    /// that, the rest are told in one digest email (0: always a digest).
+    #[arg(
+        long,
+        env = "REGISTRATION_DIGEST_AFTER",
+        default_value_t = 5,
+        global = true
+    )]
+    pub registration_digest_after: u32,
+    /// A digest is sent once its oldest registration has waited this many minutes.
+    #[arg(
+        long,
+        env = "REGISTRATION_DIGEST_EVERY_MINS",
+        default_value_t = 15,
+        global = true
+    )]
+    pub registration_digest_every_mins: u32,
 }
 
 /// Abuse limits: how fast one address, account or service may go.
@@ -170,6 +205,24 @@ pub struct LimitArgs {
     /// `on`, or `off` to switch every rate limit off (load tests only).
     #[arg(long, env = "RATE_LIMITS", value_enum, default_value_t = Switch::On, global = true)]
     pub rate_limits: Switch,
+    /// Registrations waiting for approval at most, overall; past it, register
+    /// answers 429 until admins work the queue. 0: no cap.
+    #[arg(
+        long,
+        env = "REGISTRATION_PENDING_MAX",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub registration_pending_max: u32,
+    /// Registrations waiting for approval at most from one client address
+    /// (IPv6: one /64). 0: no cap.
+    #[arg(
+        long,
+        env = "REGISTRATION_PENDING_PER_ADDRESS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub registration_pending_per_address: u32,
     /// Sustained requests per minute on `POST /api/register` per client address; 0: no limit.
     /// Registrations are rare; a shared office address still gets a few a minute.
     #[arg(

@@ -17,9 +17,11 @@ use crate::config::{DatabaseArgs, InitialHours, LimitArgs, ServeArgs};
 use crate::domain::admins::FirstAdmin;
 use crate::domain::password::PasswordHasher;
 use crate::domain::rates::Rate;
+use crate::domain::registration::{DigestSettings, QueueCaps};
 use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::domain::secret::Password;
 use crate::domain::signing;
+use crate::domain::upkeep::Retention;
 use crate::domain::{Core, CoreSettings};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
@@ -59,6 +61,20 @@ pub async fn core(
     settings.rate_limits = serve.limits.rate_limits.is_on();
     let l = &serve.limits;
     settings.generate_rate = rate(l, l.rate_generate_per_min, l.rate_generate_burst);
+    let cap = |n: u32| (l.rate_limits.is_on() && n > 0).then_some(n);
+    settings.queue_caps = QueueCaps {
+        overall: cap(l.registration_pending_max),
+        per_address: cap(l.registration_pending_per_address),
+    };
+    let u = &serve.upkeep;
+    settings.digest = DigestSettings {
+        individual_per_hour: u.registration_digest_after,
+        every: SignedDuration::from_mins(i64::from(u.registration_digest_every_mins)),
+    };
+    settings.retention = Retention {
+        flows: SignedDuration::from_hours(i64::from(u.purge_after_hours)),
+        emails: SignedDuration::from_hours(24 * i64::from(u.outbox_keep_days)),
+    };
     let signer = signing::load_signer(&db, public_url, clock.now()).await?;
     Ok(Core::new(db, clock, hasher, settings, signer))
 }
@@ -201,6 +217,7 @@ pub struct Application {
     state: AppState,
     outbox: OutboxWorker,
     db: Database,
+    upkeep_every: u32,
 }
 
 impl Application {
@@ -248,6 +265,7 @@ impl Application {
             state,
             outbox,
             db,
+            upkeep_every: serve.upkeep.upkeep_every_secs,
         })
     }
 
@@ -272,6 +290,18 @@ impl Application {
                 core.rates_upkeep();
             }
         });
+        let every = Duration::from_secs(u64::from(self.upkeep_every.max(1)));
+        let core = self.state.core.clone();
+        let db_upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(err) = core.upkeep().await {
+                    tracing::warn!(error = %err, "upkeep failed; the next run tries again");
+                }
+            }
+        });
         let outbox = tokio::spawn(self.outbox.run());
         let db = self.db;
         let app = http::app(self.state);
@@ -282,6 +312,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         upkeep.abort();
+        db_upkeep.abort();
         // A message being sent keeps its lease and is retried when it expires.
         outbox.abort();
         db.close().await;

@@ -44,6 +44,12 @@ pub struct CoreSettings {
     /// QR codes one service may ask for (`RATE_GENERATE_*`); `None`: no
     /// limit (also under `RATE_LIMITS=off`, applied where it is read).
     pub generate_rate: Option<crate::domain::rates::Rate>,
+    /// Caps on the pending registrations (`REGISTRATION_PENDING_*`).
+    pub queue_caps: crate::domain::registration::QueueCaps,
+    /// When admins hear of registrations one by one, and when in a digest.
+    pub digest: crate::domain::registration::DigestSettings,
+    /// How long what is over is kept before the purge.
+    pub retention: crate::domain::upkeep::Retention,
 }
 
 impl CoreSettings {
@@ -60,6 +66,9 @@ impl CoreSettings {
             admin_email: None,
             rate_limits: true,
             generate_rate: None,
+            queue_caps: Default::default(),
+            digest: Default::default(),
+            retention: Default::default(),
         }
     }
 }

@@ -8,7 +8,7 @@
 use askama::Template;
 
 use crate::domain::DomainError;
-use crate::domain::model::OutgoingEmail;
+use crate::domain::model::{OutgoingEmail, PendingUser};
 
 /// Defines the text and HTML templates of one email over the same fields.
 macro_rules! email_templates {
@@ -29,6 +29,12 @@ email_templates!(
     RegistrationHtml = "email/registration_received.html",
     {
     full_name: &'a str, username: &'a str, email: &'a str, phone: Option<&'a str>, queue_url: &'a str,
+});
+email_templates!(
+    DigestText = "email/registration_digest.txt",
+    DigestHtml = "email/registration_digest.html",
+    {
+    count: i64, listed: &'a [DigestLine<'a>], more: i64, queue_url: &'a str,
 });
 email_templates!(
     ApprovedText = "email/approved.txt",
@@ -128,6 +134,50 @@ pub fn registration_received(
                 &html,
             )
         })
+        .collect()
+}
+
+/// One registration as a digest names it.
+pub struct DigestLine<'a> {
+    full_name: &'a str,
+    username: &'a str,
+    email: &'a str,
+}
+
+/// To each admin: `count` registrations arrived since the last email, of
+/// which `first` are named (the oldest) and the rest counted.
+pub fn registration_digest(
+    admins: &[String],
+    first: &[PendingUser],
+    count: i64,
+    public_url: &str,
+) -> Result<Vec<OutgoingEmail>, DomainError> {
+    let queue_url = format!("{public_url}/admin/pending");
+    let listed: Vec<DigestLine<'_>> = first
+        .iter()
+        .map(|p| DigestLine {
+            full_name: &p.full_name,
+            username: &p.username,
+            email: &p.email,
+        })
+        .collect();
+    let more = count.saturating_sub(i64::try_from(listed.len()).unwrap_or(i64::MAX));
+    let text = DigestText {
+        count,
+        listed: &listed,
+        more,
+        queue_url: &queue_url,
+    };
+    let html = DigestHtml {
+        count,
+        listed: &listed,
+        more,
+        queue_url: &queue_url,
+    };
+    let subject = format!("{count} new registrations waiting for approval");
+    admins
+        .iter()
+        .map(|admin| email("registration_digest", admin, subject.clone(), &text, &html))
         .collect()
 }
 
@@ -264,6 +314,40 @@ mod tests {
         assert!(!mail.body_html.contains("<b>John</b>"));
         assert!(mail.body_text.contains("<b>John</b> & Co"));
         assert!(mail.body_text.contains("http://x/admin/pending"));
+    }
+
+    #[test]
+    fn a_digest_names_the_first_registrations_and_counts_the_rest() {
+        use crate::domain::model::AccountStatus;
+        use crate::domain::types::UserId;
+        let pending = |name: &str| PendingUser {
+            user_id: UserId::generate(),
+            email: format!("{name}@example.com"),
+            username: name.to_owned(),
+            full_name: format!("<i>{name}</i>"),
+            phone: None,
+            status: AccountStatus::Pending,
+            registered_at: jiff::Timestamp::UNIX_EPOCH,
+            rejection_reason: None,
+        };
+        let first = [pending("ann"), pending("bob")];
+        let admins = ["a@example.com".to_owned(), "b@example.com".to_owned()];
+        let mails = registration_digest(&admins, &first, 7, "http://x").unwrap();
+        assert_eq!(mails.len(), 2, "one digest per admin");
+        let mail = &mails[0];
+        assert_eq!(mail.kind, "registration_digest");
+        assert_eq!(mail.subject, "7 new registrations waiting for approval");
+        for body in [&mail.body_text, &mail.body_html] {
+            assert!(
+                body.contains("ann@example.com") && body.contains("bob"),
+                "{body}"
+            );
+            assert!(body.contains("5 more"), "{body}");
+            assert!(body.contains("http://x/admin/pending"), "{body}");
+        }
+        assert!(!mail.body_html.contains("<i>ann</i>"), "escaped");
+        let all_named = registration_digest(&admins, &first, 2, "http://x").unwrap();
+        assert!(!all_named[0].body_text.contains("more"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod service_registry;
 pub mod session_token;
 pub mod signing;
 pub mod types;
+pub mod upkeep;
 pub mod validation;
 
 pub use self::core::{Core, CoreSettings};

@@ -20,7 +20,7 @@ use crate::domain::secret::TokenHash;
 use crate::domain::types::{AdminId, UserId};
 
 #[derive(FromRow)]
-struct PendingRow {
+pub(super) struct PendingRow {
     user_id: String,
     email: String,
     username: String,
@@ -93,7 +93,7 @@ struct MovingRow {
     registered_at: i64,
 }
 
-const PENDING_COLUMNS: &str =
+pub(super) const PENDING_COLUMNS: &str =
     "user_id, email, username, full_name, phone, status, registered_at, rejection_reason";
 const USER_COLUMNS: &str = "user_id, email, username, full_name, phone, is_active, \
      registered_at, approved_at, last_login";
@@ -134,9 +134,16 @@ impl Database {
         .bind(reg.user_id.as_str().to_owned())
         .bind(reg.email_lower.to_owned())
         .bind(reg.username.to_owned());
+        // The caps are checked again here, in the transaction: on SQLite
+        // (one writer) this is exact; on PostgreSQL two registrations racing
+        // past a nearly full queue may both land, which the caps tolerate.
         let insert = sqlx::query(
             "INSERT INTO pending_users (user_id, email, username, password_hash, full_name, phone, \
-             status, registered_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
+             status, registered_at, registered_from, admins_notified_at) \
+             SELECT $1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9 \
+             WHERE ($10 = 0 OR (SELECT COUNT(*) FROM pending_users WHERE status = 'pending') < $10) \
+             AND ($11 = 0 OR (SELECT COUNT(*) FROM pending_users \
+                  WHERE registered_from = $8 AND status = 'pending') < $11)",
         )
         .bind(reg.user_id.as_str().to_owned())
         .bind(reg.email.to_owned())
@@ -144,25 +151,34 @@ impl Database {
         .bind(reg.password_hash.as_str().to_owned())
         .bind(reg.full_name.to_owned())
         .bind(reg.phone.map(str::to_owned))
-        .bind(to_millis(reg.registered_at));
+        .bind(to_millis(reg.registered_at))
+        .bind(reg.registered_from.to_owned())
+        .bind(reg.admins_notified_at.map(to_millis))
+        .bind(i64::from(reg.caps.overall.unwrap_or(0)))
+        .bind(i64::from(reg.caps.per_address.unwrap_or(0)));
         let (emails, now) = (emails.to_vec(), reg.registered_at);
         let created = self
             .write(|writer| async move {
                 let mut tx = writer.begin().await?;
                 if let Err(err) = reserve.execute(&mut *tx).await {
                     if is_unique_violation(&err) {
-                        return Ok(false);
+                        return Ok(Some(false));
                     }
                     return Err(err.into());
                 }
-                insert.execute(&mut *tx).await?;
+                if insert.execute(&mut *tx).await?.rows_affected() != 1 {
+                    // Rolled back with the names' reservation.
+                    return Ok(None);
+                }
                 enqueue(&mut tx, &emails, now).await?;
                 tx.commit().await?;
-                Ok(true)
+                Ok(Some(true))
             })
             .await?;
-        if created {
-            return Ok(RegistrationOutcome::Created);
+        match created {
+            Some(true) => return Ok(RegistrationOutcome::Created),
+            None => return Ok(RegistrationOutcome::QueueFull),
+            Some(false) => {}
         }
         // The transaction is gone (rolled back) by now.
         let taken = self.find_taken_name(reg.email_lower, reg.username).await?;

@@ -16,10 +16,15 @@ const CLIENTS: usize = 20;
 /// Runs `CLIENTS` copies of `call` at once; returns each (status, body).
 /// These tests race many registrations from one address on purpose; the
 /// per-address registration rate (tests/api/rates.rs) would answer most of
-/// them 429, so it is off here.
+/// them 429, so it is off here, and so is the per-address cap on the queue.
 async fn unlimited() -> TestApp {
     TestApp::spawn_with(Options {
-        args: vec!["--rate-register-per-min".into(), "0".into()],
+        args: vec![
+            "--rate-register-per-min".into(),
+            "0".into(),
+            "--registration-pending-per-address".into(),
+            "0".into(),
+        ],
         ..Default::default()
     })
     .await

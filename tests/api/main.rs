@@ -10,6 +10,7 @@ mod console;
 mod email;
 mod errors;
 mod flow;
+mod growth;
 mod harness;
 mod login_audit;
 mod login_concurrency;

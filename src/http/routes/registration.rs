@@ -12,7 +12,7 @@ use crate::domain::registration::NewUser;
 use crate::domain::secret::Password;
 use crate::domain::types::{Email, FullName, Phone, Username};
 use crate::domain::validation::{Validation, required};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, Caller};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 
@@ -79,14 +79,16 @@ pub struct RegisterResponse {
         (status = 201, description = "Registration queued", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many registrations from this address, or too many waiting for approval (`REGISTRATION_PENDING_*`); `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn register(
     State(state): State<AppState>,
+    Caller(client): Caller,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
     let new_user = NewUser::try_from(body)?;
-    let user_id = state.core.register(new_user).await?;
+    let user_id = state.core.register(new_user, &client).await?;
     Ok((
         StatusCode::CREATED,
         Json(RegisterResponse {
