@@ -205,6 +205,55 @@ pub struct LimitArgs {
     /// `on`, or `off` to switch every rate limit off (load tests only).
     #[arg(long, env = "RATE_LIMITS", value_enum, default_value_t = Switch::On, global = true)]
     pub rate_limits: Switch,
+    /// Failed password sign-ins on one account (phone, admin) before each
+    /// further attempt waits: 1 s, then doubling up to `SIGNIN_DELAY_MAX_SECS`.
+    #[arg(long, env = "SIGNIN_FREE_FAILURES", default_value_t = 3, global = true)]
+    pub signin_free_failures: u32,
+    /// The longest wait between two attempts on one account.
+    #[arg(
+        long,
+        env = "SIGNIN_DELAY_MAX_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub signin_delay_max_secs: u32,
+    /// An account's failures are forgotten after this long without an attempt.
+    #[arg(
+        long,
+        env = "SIGNIN_FAILURES_FORGET_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub signin_failures_forget_hours: u32,
+    /// Failed password sign-ins per minute one client address may make, over
+    /// all accounts, with the burst on top; 0: no limit. In memory, per instance.
+    #[arg(
+        long,
+        env = "RATE_SIGNIN_FAILURES_PER_MIN",
+        default_value_t = 10,
+        global = true
+    )]
+    pub rate_signin_failures_per_min: u32,
+    /// Failures allowed at once on top of that rate (0: the per-minute figure).
+    #[arg(
+        long,
+        env = "RATE_SIGNIN_FAILURES_BURST",
+        default_value_t = 20,
+        global = true
+    )]
+    pub rate_signin_failures_burst: u32,
+    /// Sustained requests per minute on the password sign-ins (`POST
+    /// /api/mobile/login`, `/api/admin/login`, the console's sign-in form)
+    /// per client address; 0: no limit.
+    #[arg(long, env = "RATE_SIGNIN_PER_MIN", default_value_t = 30, global = true)]
+    pub rate_signin_per_min: u32,
+    /// Requests allowed at once on top of that rate (0: the per-minute figure).
+    #[arg(long, env = "RATE_SIGNIN_BURST", default_value_t = 10, global = true)]
+    pub rate_signin_burst: u32,
+    /// Password checks that may wait for a hashing thread (per lane: people,
+    /// admins); past it, sign-in and registration answer 429 at once.
+    #[arg(long, env = "HASH_QUEUE_MAX", default_value_t = 32, global = true)]
+    pub hash_queue_max: u32,
     /// Registrations waiting for approval at most, overall; past it, register
     /// answers 429 until admins work the queue. 0: no cap.
     #[arg(

@@ -21,6 +21,7 @@ use crate::domain::registration::{DigestSettings, QueueCaps};
 use crate::domain::schedule::{Schedule, ScheduleInput};
 use crate::domain::secret::Password;
 use crate::domain::signing;
+use crate::domain::throttle::GuessingPolicy;
 use crate::domain::upkeep::Retention;
 use crate::domain::{Core, CoreSettings};
 use crate::email::mailer::Mailer;
@@ -51,7 +52,8 @@ pub async fn core(
     serve: &ServeArgs,
     public_url: String,
 ) -> anyhow::Result<Core> {
-    let hasher = PasswordHasher::new().await?;
+    let l = &serve.limits;
+    let hasher = PasswordHasher::new(l.hash_queue_max.max(1) as usize).await?;
     let secs = |s: u32| SignedDuration::from_secs(i64::from(s.max(60)));
     let mut settings = CoreSettings::new(public_url.clone());
     settings.admin_token_ttl = secs(serve.admin_token_ttl_secs);
@@ -59,7 +61,16 @@ pub async fn core(
     settings.session_max_lifetime = secs(serve.session_max_lifetime);
     settings.admin_email = serve.admin_email.clone().filter(|e| !e.trim().is_empty());
     settings.rate_limits = serve.limits.rate_limits.is_on();
-    let l = &serve.limits;
+    settings.guessing = l.rate_limits.is_on().then(|| GuessingPolicy {
+        free_failures: l.signin_free_failures,
+        max_delay: SignedDuration::from_secs(i64::from(l.signin_delay_max_secs.max(1))),
+        forget_after: SignedDuration::from_hours(i64::from(l.signin_failures_forget_hours.max(1))),
+        per_address: rate(
+            l,
+            l.rate_signin_failures_per_min,
+            l.rate_signin_failures_burst,
+        ),
+    });
     settings.generate_rate = rate(l, l.rate_generate_per_min, l.rate_generate_burst);
     let cap = |n: u32| (l.rate_limits.is_on() && n > 0).then_some(n);
     settings.queue_caps = QueueCaps {
@@ -91,6 +102,7 @@ fn address_rates(l: &LimitArgs) -> AddressRateSettings {
         deny: rate(l, l.rate_deny_per_min, l.rate_deny_burst),
         verify: rate(l, l.rate_verify_per_min, l.rate_verify_burst),
         status: rate(l, l.rate_status_per_min, l.rate_status_burst),
+        sign_in: rate(l, l.rate_signin_per_min, l.rate_signin_burst),
     }
 }
 

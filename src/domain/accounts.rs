@@ -6,8 +6,9 @@ use crate::domain::emails::{self, Person};
 use crate::domain::model::{
     AccountStatus, Admin, ClientInfo, Page, PageRequest, PendingUser, User,
 };
-use crate::domain::password::PasswordHash;
+use crate::domain::password::{Lane, PasswordHash};
 use crate::domain::secret::{AuthKey, Password};
+use crate::domain::throttle::SignIn;
 use crate::domain::types::{RejectionReason, UserId, Username};
 use crate::domain::{Core, DomainError};
 
@@ -190,21 +191,35 @@ impl Core {
         password: Option<Password>,
         device: &ClientInfo,
     ) -> Result<Enrolment, DomainError> {
+        let reservation = self
+            .reserve_sign_in(SignIn::Mobile, username, device)
+            .await?;
         let account = match Username::parse(username) {
             Ok(name) => self.db.find_credentials(name.as_str()).await?,
             Err(_) => None,
         };
-        let Some(password) = password else {
-            return Err(DomainError::InvalidCredentials);
+        let verified = match &password {
+            Some(password) => {
+                self.hasher
+                    .verify(
+                        Lane::People,
+                        password,
+                        account.as_ref().map(|a| &a.password_hash),
+                    )
+                    .await?
+            }
+            None => false,
         };
-        let verified = self
-            .hasher
-            .verify(&password, account.as_ref().map(|a| &a.password_hash))
-            .await;
         let account = match account {
             Some(account) if verified => account,
-            _ => return Err(DomainError::InvalidCredentials),
+            other => {
+                let user = other.as_ref().map(|a| &a.user_id);
+                self.sign_in_settled(reservation, user, false).await;
+                return Err(DomainError::InvalidCredentials);
+            }
         };
+        self.sign_in_settled(reservation, Some(&account.user_id), true)
+            .await;
         match account.status {
             AccountStatus::Pending => return Err(DomainError::UserPending),
             AccountStatus::Rejected => return Err(DomainError::UserRejected),

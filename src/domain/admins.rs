@@ -3,8 +3,10 @@
 
 use jiff::Timestamp;
 
-use crate::domain::model::Admin;
+use crate::domain::model::{Admin, ClientInfo};
+use crate::domain::password::Lane;
 use crate::domain::secret::{AdminToken, Password};
+use crate::domain::throttle::SignIn;
 use crate::domain::types::Username;
 use crate::domain::{Core, DomainError};
 
@@ -28,24 +30,34 @@ pub enum FirstAdmin {
 
 impl Core {
     /// Checks an admin's password and issues a bearer token. An unknown admin
-    /// costs the same work as a wrong password, and gets the same answer.
+    /// costs the same work as a wrong password, and gets the same answer;
+    /// both wait out the name's failure delay first (see `throttle`).
     pub async fn admin_login(
         &self,
         username: &str,
         password: Option<Password>,
+        client: &ClientInfo,
     ) -> Result<AdminSession, DomainError> {
+        let reservation = self
+            .reserve_sign_in(SignIn::Admin, username, client)
+            .await?;
         let found = self.db.find_admin_credentials(username.trim()).await?;
-        let Some(password) = password else {
-            return Err(DomainError::InvalidCredentials);
+        let verified = match &password {
+            Some(password) => {
+                self.hasher
+                    .verify(Lane::Admins, password, found.as_ref().map(|(_, hash)| hash))
+                    .await?
+            }
+            None => false,
         };
-        let verified = self
-            .hasher
-            .verify(&password, found.as_ref().map(|(_, hash)| hash))
-            .await;
         let admin = match found {
             Some((admin, _)) if verified => admin,
-            _ => return Err(DomainError::InvalidCredentials),
+            _ => {
+                self.sign_in_settled(reservation, None, false).await;
+                return Err(DomainError::InvalidCredentials);
+            }
         };
+        self.sign_in_settled(reservation, None, true).await;
         let token = AdminToken::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let ttl = self.settings.admin_token_ttl;
@@ -84,7 +96,7 @@ impl Core {
         email: Option<&str>,
         password: &Password,
     ) -> Result<bool, DomainError> {
-        let hash = self.hasher.hash(password).await?;
+        let hash = self.hasher.hash(Lane::Admins, password).await?;
         let created = self
             .db
             .insert_admin(username.as_str(), email, &hash, self.now())
@@ -110,7 +122,7 @@ impl Core {
             Some(p) => (p, false),
             None => (Password::generate().map_err(DomainError::internal)?, true),
         };
-        let hash = self.hasher.hash(&password).await?;
+        let hash = self.hasher.hash(Lane::Admins, &password).await?;
         let created = self
             .db
             .insert_admin("admin", email, &hash, self.now())

@@ -12,6 +12,7 @@ use crate::domain::DomainError;
 use crate::domain::password::PasswordHasher;
 use crate::domain::rates::KeyedLimit;
 use crate::domain::session_token::SessionSigner;
+use crate::domain::throttle::AddressFailures;
 use crate::domain::types::ServiceId;
 use crate::storage::Database;
 
@@ -50,6 +51,9 @@ pub struct CoreSettings {
     pub digest: crate::domain::registration::DigestSettings,
     /// How long what is over is kept before the purge.
     pub retention: crate::domain::upkeep::Retention,
+    /// The password-guessing delays (`SIGNIN_*`); `None` under
+    /// `RATE_LIMITS=off`.
+    pub guessing: Option<crate::domain::throttle::GuessingPolicy>,
 }
 
 impl CoreSettings {
@@ -69,6 +73,7 @@ impl CoreSettings {
             queue_caps: Default::default(),
             digest: Default::default(),
             retention: Default::default(),
+            guessing: Some(Default::default()),
         }
     }
 }
@@ -84,6 +89,8 @@ pub struct Core {
     pub(crate) outbox_wake: Arc<Notify>,
     /// `qr/generate` per authenticated service (see `generate_qr`).
     pub(crate) generate_rate: Arc<KeyedLimit<ServiceId>>,
+    /// Failed password sign-ins per client address (see `throttle`).
+    pub(crate) address_failures: Arc<AddressFailures>,
 }
 
 impl Core {
@@ -96,6 +103,9 @@ impl Core {
     ) -> Self {
         Self {
             generate_rate: Arc::new(KeyedLimit::new(settings.generate_rate)),
+            address_failures: Arc::new(AddressFailures::new(
+                settings.guessing.and_then(|g| g.per_address),
+            )),
             db,
             clock,
             hasher,
@@ -108,6 +118,7 @@ impl Core {
     /// Drops idle keys of the in-memory rate limits (called on a timer).
     pub fn rates_upkeep(&self) {
         self.generate_rate.upkeep();
+        self.address_failures.upkeep(self.now());
     }
 
     /// The bell the outbox worker listens to.

@@ -24,6 +24,7 @@ pub mod secret;
 pub mod service_registry;
 pub mod session_token;
 pub mod signing;
+pub mod throttle;
 pub mod types;
 pub mod upkeep;
 pub mod validation;

@@ -2,6 +2,7 @@
 //! stalls the async runtime.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -30,6 +31,59 @@ impl std::fmt::Debug for PasswordHash {
     }
 }
 
+/// Whose hashing it is: admins have a lane of their own, so that a flood
+/// of phone sign-ins or registrations cannot keep them out of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Phone sign-ins, registrations.
+    People,
+    /// Admin sign-in (API and console), admin passwords.
+    Admins,
+}
+
+/// One lane: hashes run on its permits; past `max_waiting` callers waiting
+/// for one, more are refused at once (429) rather than queued without end.
+struct Queue {
+    permits: Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+/// Counts a caller as waiting until it has its permit, or gives up (a
+/// cancelled request included).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Queue {
+    fn new(permits: usize, max_waiting: usize) -> Self {
+        Self {
+            permits: Semaphore::new(permits),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+        }
+    }
+
+    async fn permit(&self) -> Result<SemaphorePermit<'_>, DomainError> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        let ahead = self.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.waiting);
+        if ahead >= self.max_waiting {
+            return Err(DomainError::RateLimited { retry_after: 1 });
+        }
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| DomainError::Internal(format!("password hashing closed: {e}")))
+    }
+}
+
 /// Hashes and verifies passwords with Argon2id (OWASP parameters:
 /// 19 MiB, 2 passes, 1 lane).
 #[derive(Clone)]
@@ -37,47 +91,56 @@ pub struct PasswordHasher {
     /// Verified against when the username is unknown, so an unknown user
     /// costs the same time as a wrong password.
     dummy: Arc<PasswordHash>,
-    /// Hashes run on at most half the cores (at least one) at a time: a
-    /// burst of sign-ins then queues here instead of taking every thread of
-    /// the blocking pool and 19 MiB each, so memory stays flat and the other
-    /// requests keep at least half the machine.
-    permits: Arc<Semaphore>,
+    /// People's hashes run on at most half the cores (at least one) at a
+    /// time: a burst of sign-ins then queues here instead of taking every
+    /// thread of the blocking pool and 19 MiB each, so memory stays flat and
+    /// the other requests keep at least half the machine.
+    people: Arc<Queue>,
+    /// One more hash at a time, for admins only.
+    admins: Arc<Queue>,
 }
 
 impl PasswordHasher {
-    pub async fn new() -> Result<Self, DomainError> {
+    /// `max_waiting`: callers that may wait for a hash in each lane
+    /// (`HASH_QUEUE_MAX`); past it they are refused with 429.
+    pub async fn new(max_waiting: usize) -> Result<Self, DomainError> {
         let seed = Password::generate().map_err(DomainError::internal)?;
         let dummy = hash_blocking(seed).await?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
             dummy: Arc::new(dummy),
-            permits: Arc::new(Semaphore::new(cores.div_ceil(2))),
+            people: Arc::new(Queue::new(cores.div_ceil(2), max_waiting)),
+            admins: Arc::new(Queue::new(1, max_waiting)),
         })
     }
 
-    async fn permit(&self) -> Result<SemaphorePermit<'_>, DomainError> {
-        self.permits
-            .acquire()
-            .await
-            .map_err(|e| DomainError::Internal(format!("password hashing closed: {e}")))
+    fn queue(&self, lane: Lane) -> &Queue {
+        match lane {
+            Lane::People => &self.people,
+            Lane::Admins => &self.admins,
+        }
     }
 
-    pub async fn hash(&self, password: &Password) -> Result<PasswordHash, DomainError> {
-        let _permit = self.permit().await?;
+    pub async fn hash(&self, lane: Lane, password: &Password) -> Result<PasswordHash, DomainError> {
+        let _permit = self.queue(lane).permit().await?;
         hash_blocking(password.clone()).await
     }
 
     /// Checks `password` against `stored`; with no stored hash (unknown user)
     /// it does the same work against a dummy hash and answers `false`.
-    pub async fn verify(&self, password: &Password, stored: Option<&PasswordHash>) -> bool {
+    /// Refused (429) when the lane's queue is full.
+    pub async fn verify(
+        &self,
+        lane: Lane,
+        password: &Password,
+        stored: Option<&PasswordHash>,
+    ) -> Result<bool, DomainError> {
         let (hash, known) = match stored {
             Some(h) => (h.clone(), true),
             None => ((*self.dummy).clone(), false),
         };
         let password = password.clone();
-        let Ok(_permit) = self.permit().await else {
-            return false;
-        };
+        let _permit = self.queue(lane).permit().await?;
         let matched = tokio::task::spawn_blocking(move || {
             Argon2::default()
                 .verify_password(password.expose().as_bytes(), hash.as_str())
@@ -85,7 +148,7 @@ impl PasswordHasher {
         })
         .await
         .unwrap_or(false);
-        matched && known
+        Ok(matched && known)
     }
 }
 
@@ -106,13 +169,47 @@ mod tests {
 
     #[tokio::test]
     async fn verifies_only_the_right_password() {
-        let hasher = PasswordHasher::new().await.unwrap();
+        let hasher = PasswordHasher::new(8).await.unwrap();
         let pw = Password::parse("correct horse battery".into()).unwrap();
-        let hash = hasher.hash(&pw).await.unwrap();
+        let hash = hasher.hash(Lane::People, &pw).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$"));
-        assert!(hasher.verify(&pw, Some(&hash)).await);
+        assert!(hasher.verify(Lane::People, &pw, Some(&hash)).await.unwrap());
+        assert!(hasher.verify(Lane::Admins, &pw, Some(&hash)).await.unwrap());
         let wrong = Password::parse("wrong horse battery".into()).unwrap();
-        assert!(!hasher.verify(&wrong, Some(&hash)).await);
-        assert!(!hasher.verify(&pw, None).await);
+        assert!(
+            !hasher
+                .verify(Lane::People, &wrong, Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(!hasher.verify(Lane::People, &pw, None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_frees_its_place() {
+        let queue = Queue::new(1, 1);
+        let held = queue.permit().await.unwrap();
+        // One may wait…
+        let waiter = queue.permit();
+        tokio::pin!(waiter);
+        assert!(futures_poll_once(waiter.as_mut()).await.is_none());
+        // …the next is refused.
+        assert!(matches!(
+            queue.permit().await,
+            Err(DomainError::RateLimited { retry_after: 1 })
+        ));
+        drop(held);
+        let _second = waiter.await.unwrap();
+        assert_eq!(queue.waiting.load(Ordering::Relaxed), 0);
+    }
+
+    /// Polls a future once: `Some` if it finished.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
+        let mut f = f;
+        std::future::poll_fn(|cx| match std::pin::Pin::new(&mut f).poll(cx) {
+            std::task::Poll::Ready(v) => std::task::Poll::Ready(Some(v)),
+            std::task::Poll::Pending => std::task::Poll::Ready(None),
+        })
+        .await
     }
 }

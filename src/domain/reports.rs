@@ -21,6 +21,8 @@ pub struct HistoryEntry {
     pub ended_reason: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// A password sign-in (`mobile`, `admin`) rather than a QR login.
+    pub sign_in: Option<String>,
 }
 
 /// Filters of the history list; all optional.

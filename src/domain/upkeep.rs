@@ -32,6 +32,7 @@ pub struct Purged {
     pub sessions: u64,
     pub admin_tokens: u64,
     pub emails: u64,
+    pub sign_in_counts: u64,
 }
 
 impl Core {
@@ -46,6 +47,7 @@ impl Core {
                 sessions = purged.sessions,
                 admin_tokens = purged.admin_tokens,
                 emails = purged.emails,
+                sign_in_counts = purged.sign_in_counts,
                 "purged what is over"
             );
         }
@@ -57,9 +59,14 @@ impl Core {
         let now = self.now();
         let keep = self.settings.retention;
         let before = |d: SignedDuration| now.checked_sub(d).map_err(DomainError::internal);
+        // Without the limits nothing reads the counts: all may go.
+        let counts = match self.settings.guessing {
+            Some(policy) => before(policy.forget_after)?,
+            None => now,
+        };
         Ok(self
             .db
-            .purge(before(keep.flows)?, before(keep.emails)?, now)
+            .purge(before(keep.flows)?, before(keep.emails)?, counts, now)
             .await?)
     }
 }

@@ -12,9 +12,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::rates::{KeyedLimit, Rate, address_key};
+use crate::http::console::bare_error_page;
 use crate::http::extract::Caller;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
+
+/// The console's sign-in form (a POST of the form to its own page).
+const CONSOLE_SIGN_IN: &str = "/admin/login";
 
 /// The limited routes, each with its own budget per address.
 pub struct AddressRates {
@@ -29,6 +33,8 @@ pub struct AddressRateSettings {
     pub deny: Option<Rate>,
     pub verify: Option<Rate>,
     pub status: Option<Rate>,
+    /// Each password sign-in route on its own.
+    pub sign_in: Option<Rate>,
 }
 
 impl AddressRates {
@@ -39,6 +45,9 @@ impl AddressRates {
             ("/api/auth/qr/deny", settings.deny),
             ("/api/auth/pin/verify", settings.verify),
             ("/api/auth/qr/status", settings.status),
+            ("/api/mobile/login", settings.sign_in),
+            ("/api/admin/login", settings.sign_in),
+            (CONSOLE_SIGN_IN, settings.sign_in),
         ];
         Arc::new(Self {
             routes: routes
@@ -78,6 +87,10 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         Err(rejection) => return rejection.into_response(),
     };
     if let Some(refused) = refused {
+        // The console's sign-in form is a page: its refusal is one too.
+        if parts.uri.path() == CONSOLE_SIGN_IN {
+            return bare_error_page(refused);
+        }
         return ApiError::from(refused).into_response();
     }
     next.run(Request::from_parts(parts, body)).await

@@ -22,6 +22,7 @@ struct HistoryRow {
     ended_reason: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    sign_in: Option<String>,
 }
 
 impl TryFrom<HistoryRow> for HistoryEntry {
@@ -39,6 +40,7 @@ impl TryFrom<HistoryRow> for HistoryEntry {
             ended_reason: r.ended_reason,
             ip: r.ip,
             user_agent: r.user_agent,
+            sign_in: r.sign_in,
         })
     }
 }
@@ -46,8 +48,8 @@ impl TryFrom<HistoryRow> for HistoryEntry {
 impl Database {
     pub async fn record_attempt(&self, a: &Attempt<'_>) -> Result<(), StorageError> {
         let insert = sqlx::query(
-            "INSERT INTO login_history (user_id, service_id, qr_id, outcome, login_at, ip, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO login_history (user_id, service_id, qr_id, outcome, login_at, ip, user_agent, \
+             sign_in, attempted_username) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(a.user_id.map(|id| id.as_str().to_owned()))
         .bind(a.service_id.map(|id| id.as_str().to_owned()))
@@ -55,7 +57,9 @@ impl Database {
         .bind(a.outcome.to_owned())
         .bind(to_millis(a.at))
         .bind(a.ip.map(str::to_owned))
-        .bind(a.user_agent.map(str::to_owned));
+        .bind(a.user_agent.map(str::to_owned))
+        .bind(a.sign_in.map(|(kind, _)| kind.to_owned()))
+        .bind(a.sign_in.map(|(_, name)| name.to_owned()));
         self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await
     }
@@ -72,8 +76,9 @@ impl Database {
             None => (None, None),
         };
         let rows: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT h.id, h.user_id, u.username, h.service_id, r.name AS service_name, h.outcome, \
-             h.login_at, h.logout_at, h.ended_reason, h.ip, h.user_agent \
+            "SELECT h.id, h.user_id, COALESCE(u.username, h.attempted_username) AS username, \
+             h.service_id, r.name AS service_name, h.outcome, \
+             h.login_at, h.logout_at, h.ended_reason, h.ip, h.user_agent, h.sign_in \
              FROM login_history h \
              LEFT JOIN active_users u ON u.user_id = h.user_id \
              LEFT JOIN registered_services r ON r.service_id = h.service_id \

@@ -43,6 +43,7 @@ mod queue;
 mod schedule;
 mod services;
 mod sessions;
+mod throttle;
 mod users;
 mod write_lane;
 

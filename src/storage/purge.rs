@@ -5,6 +5,7 @@
 
 use jiff::Timestamp;
 
+use super::throttle::STALE_COUNTS;
 use super::{Database, Forget, StorageError, to_millis};
 use crate::domain::upkeep::Purged;
 
@@ -30,19 +31,23 @@ const EMAILS: &str = "DELETE FROM email_outbox WHERE id IN (SELECT id FROM email
 
 impl Database {
     /// Deletes QR codes and sessions over before `flows_before`, admin
-    /// tokens expired by `now`, and delivered or failed emails queued
-    /// before `emails_before`.
+    /// tokens expired by `now`, delivered or failed emails queued before
+    /// `emails_before`, and sign-in failure counts last moved before
+    /// `counts_before`.
     pub async fn purge(
         &self,
         flows_before: Timestamp,
         emails_before: Timestamp,
+        counts_before: Timestamp,
         now: Timestamp,
     ) -> Result<Purged, StorageError> {
         let qr_codes = self.delete_in_batches(QR_CODES, flows_before).await?;
         let sessions = self.purge_sessions(flows_before).await?;
         let admin_tokens = self.delete_in_batches(ADMIN_TOKENS, now).await?;
         let emails = self.delete_in_batches(EMAILS, emails_before).await?;
+        let sign_in_counts = self.delete_in_batches(STALE_COUNTS, counts_before).await?;
         Ok(Purged {
+            sign_in_counts,
             qr_codes,
             sessions,
             admin_tokens,

@@ -354,3 +354,65 @@ async fn a_forged_console_form_is_refused_with_a_page() {
     assert!(page.contains("The form expired"), "{page}");
     assert!(page.contains(r#"href="/admin""#), "{page}");
 }
+
+/// Guessing the admin's password in the console waits as on the API (one
+/// count for both), and the refusal is the sign-in page with the wait in
+/// words, not JSON; past the wait the right password signs in.
+#[tokio::test]
+async fn guessing_in_the_console_waits_and_says_so_on_the_page() {
+    let app = TestApp::spawn_with(crate::harness::Options {
+        args: ["--rate-signin-per-min", "0"].map(str::to_owned).to_vec(),
+        ..Default::default()
+    })
+    .await;
+    let mut browser = Browser::new();
+    for _ in 0..2 {
+        let res = browser.submit_sign_in(&app, "a wrong password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The third failure on the API: the count is the admin's, not the form's.
+    let res = app
+        .post(
+            "/api/admin/login",
+            &serde_json::json!({"username": "admin", "password": "a wrong password"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = browser.submit_sign_in(&app, ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = res.text().await.unwrap();
+    assert!(page.contains("wait 1 seconds"), "{page}");
+    assert!(
+        page.contains("name=\"password\""),
+        "the form is there to retry"
+    );
+    app.clock.advance(jiff::SignedDuration::from_secs(1));
+    browser.sign_in(&app).await;
+}
+
+/// The per-address request rate on the form is a page as well.
+#[tokio::test]
+async fn the_sign_in_form_past_its_request_rate_is_a_page() {
+    let app = TestApp::spawn_with(crate::harness::Options {
+        args: ["--rate-signin-per-min", "1", "--rate-signin-burst", "1"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..Default::default()
+    })
+    .await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let res = browser.submit_sign_in(&app, ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("<html"), "{page}");
+    assert!(page.contains("/admin"), "a way back: {page}");
+}

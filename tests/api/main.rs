@@ -29,5 +29,6 @@ mod schedule;
 mod secrets;
 mod services;
 mod smtp;
+mod throttle;
 mod users;
 mod web;

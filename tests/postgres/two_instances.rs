@@ -172,3 +172,36 @@ async fn deactivating_a_user_on_one_instance_ends_sessions_on_the_other() {
     assert_eq!(after["valid"], false);
     assert_eq!(after["reason"], "user_inactive");
 }
+
+/// Guessing a password over two instances is one count: the delay earned
+/// on one holds on the other.
+#[tokio::test]
+async fn sign_in_failures_are_counted_across_instances() {
+    let p = pair().await;
+    for on in [&p.a, &p.b, &p.a] {
+        let res = on
+            .post(
+                "/api/mobile/login",
+                &json!({"username": "john", "password": "a wrong guess"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res =
+        p.b.post(
+            "/api/mobile/login",
+            &json!({"username": "john", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "1");
+    // Once the second has passed, the right password works on either.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res =
+        p.a.post(
+            "/api/mobile/login",
+            &json!({"username": "john", "password": "correct horse battery"}),
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
+}

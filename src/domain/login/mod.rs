@@ -73,6 +73,7 @@ impl Core {
             at: self.now(),
             ip: trail.client.ip.as_deref(),
             user_agent: trail.client.user_agent.as_deref(),
+            sign_in: None,
         };
         if let Err(e) = self.db.record_attempt(&attempt).await {
             tracing::error!(error = %e, outcome, "could not record a login attempt");

@@ -48,6 +48,8 @@ pub struct Attempt<'a> {
     pub at: Timestamp,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// A password sign-in: which (`mobile`, `admin`) and the name typed.
+    pub sign_in: Option<(&'a str, &'a str)>,
 }
 
 /// A session joined with what validation must know about its user and

@@ -149,14 +149,19 @@ fn sentence(detail: &str) -> Cow<'_, str> {
     }
 }
 
-/// The page with the error's status; an outage says when to try again, as
-/// the JSON answer does.
+/// The page with the error's status; an outage or a rate limit says when
+/// to try again, as the JSON answer does.
 fn respond(summary: &Summary, err: &ApiError, html: askama::Result<String>) -> Response {
     let mut response = html_response(summary.status, html);
-    if matches!(err, ApiError::Domain(DomainError::Unavailable)) {
+    let retry_after = match err {
+        ApiError::Domain(DomainError::Unavailable) => Some(5),
+        ApiError::Domain(DomainError::RateLimited { retry_after }) => Some(*retry_after),
+        _ => None,
+    };
+    if let Some(secs) = retry_after {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(5));
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }

@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
+pub use error_page::bare_error_page;
 pub use session::Console;
 
 pub fn router() -> Router<AppState> {

@@ -14,6 +14,7 @@ use super::render;
 use crate::domain::DomainError;
 use crate::domain::model::Admin;
 use crate::domain::secret::{AdminToken, Password, TokenHash, random_token};
+use crate::http::extract::Caller;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
@@ -167,7 +168,12 @@ pub async fn login_page(State(state): State<AppState>) -> Response {
     login_form(&state, "", None, StatusCode::OK)
 }
 
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = FormFields::parse(&body);
     let username = form.get("username").unwrap_or_default().to_owned();
     let fresh = match (cookie(&headers, LOGIN_COOKIE), form.get("csrf")) {
@@ -182,7 +188,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .get("password")
         .map(|p| p.to_owned())
         .and_then(Password::offered);
-    match state.core.admin_login(&username, password).await {
+    match state.core.admin_login(&username, password, &client).await {
         Ok(session) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{}",
@@ -202,6 +208,16 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             Some("Wrong username or password."),
             StatusCode::UNAUTHORIZED,
         ),
+        Err(DomainError::RateLimited { retry_after }) => {
+            let msg = format!(
+                "Too many failed sign-ins for this name or from this address: \
+                 wait {retry_after} seconds, then try again."
+            );
+            let mut page = login_form(&state, &username, Some(&msg), StatusCode::TOO_MANY_REQUESTS);
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
+            page
+        }
         Err(other) => bare_error_page(other),
     }
 }

@@ -80,6 +80,7 @@ pub struct HistoryRow {
     ended_reason: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    sign_in: Option<String>,
 }
 
 impl From<HistoryEntry> for HistoryRow {
@@ -93,6 +94,7 @@ impl From<HistoryEntry> for HistoryRow {
             ended_reason: h.ended_reason,
             ip: h.ip,
             user_agent: h.user_agent,
+            sign_in: h.sign_in,
         }
     }
 }

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use crate::clock::rfc3339;
 use crate::domain::model::PageRequest;
 use crate::domain::types::{RejectionReason, UserId};
-use crate::http::extract::{AdminAuth, AdminBearer, ApiJson, ApiQuery, OptionalJson};
+use crate::http::extract::{AdminAuth, AdminBearer, ApiJson, ApiQuery, Caller, OptionalJson};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::mobile::CredentialsRequest;
 use crate::http::state::AppState;
@@ -42,14 +42,16 @@ pub struct AdminTokenResponse {
     responses(
         (status = 200, description = "Signed in", body = AdminTokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many failed sign-ins for this name or from this address; wait `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn admin_login(
     State(state): State<AppState>,
+    Caller(client): Caller,
     ApiJson(body): ApiJson<CredentialsRequest>,
 ) -> Result<Json<AdminTokenResponse>, ApiError> {
     let (username, password) = body.into_parts();
-    let session = state.core.admin_login(&username, password).await?;
+    let session = state.core.admin_login(&username, password, &client).await?;
     Ok(Json(AdminTokenResponse {
         access_token: session.token.expose().to_owned(),
         token_type: "Bearer",

@@ -60,6 +60,7 @@ pub struct EnrolmentResponse {
         (status = 200, description = "Device enrolled", body = EnrolmentResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`user_pending`, `user_rejected` or `user_inactive`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many failed sign-ins for this name or from this address; wait `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`system_closed` outside operating hours", body = Problem, content_type = "application/problem+json"),
     )
 )]

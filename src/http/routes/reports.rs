@@ -68,6 +68,10 @@ pub struct HistoryView {
     ended_reason: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    /// `mobile` or `admin` for a password sign-in (the app's or the
+    /// console's and admin API's); absent for a QR login.
+    #[schema(example = json!(null))]
+    sign_in: Option<String>,
 }
 
 impl From<HistoryEntry> for HistoryView {
@@ -84,6 +88,7 @@ impl From<HistoryEntry> for HistoryView {
             ended_reason: h.ended_reason,
             ip: h.ip,
             user_agent: h.user_agent,
+            sign_in: h.sign_in,
         }
     }
 }
