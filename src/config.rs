@@ -85,6 +85,17 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub database_acquire_timeout_secs: u64,
+    /// SQLite only: `normal` (a commit survives a crash of the process, not
+    /// necessarily a power cut) or `full` (an fsync per commit: survives a
+    /// power cut too, each write costs more).
+    #[arg(long, env = "SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSynchronous::Normal, global = true)]
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    Normal,
+    Full,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

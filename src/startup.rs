@@ -13,7 +13,7 @@ use jiff::SignedDuration;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::{DatabaseArgs, InitialHours, LimitArgs, ServeArgs};
+use crate::config::{DatabaseArgs, InitialHours, LimitArgs, ServeArgs, SqliteSynchronous};
 use crate::domain::admins::FirstAdmin;
 use crate::domain::password::PasswordHasher;
 use crate::domain::rates::Rate;
@@ -30,7 +30,7 @@ use crate::http;
 use crate::http::metrics::Metrics;
 use crate::http::rates::{AddressRateSettings, AddressRates};
 use crate::http::state::AppState;
-use crate::storage::{self, Database, PoolSettings};
+use crate::storage::{self, Database, PoolSettings, SqliteSync};
 
 /// Opens the database named by the settings and applies the migrations.
 /// `clock` is the server's: it ages what storage caches.
@@ -38,6 +38,10 @@ pub async fn open_database(args: &DatabaseArgs, clock: Arc<dyn Clock>) -> anyhow
     let settings = PoolSettings {
         max_connections: args.database_max_connections.max(1),
         acquire_timeout: Duration::from_secs(args.database_acquire_timeout_secs.max(1)),
+        sqlite_synchronous: match args.sqlite_synchronous {
+            SqliteSynchronous::Normal => SqliteSync::Normal,
+            SqliteSynchronous::Full => SqliteSync::Full,
+        },
     };
     let db = Database::connect(&args.database_url, &settings, clock).await?;
     db.migrate().await?;

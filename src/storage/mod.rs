@@ -153,6 +153,30 @@ pub enum Backend {
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// SQLite only: `synchronous` in WAL mode.
+    pub sqlite_synchronous: SqliteSync,
+}
+
+/// How hard SQLite makes a commit durable (its `PRAGMA synchronous`, in WAL
+/// mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// A commit survives a crash of the process; a power cut or an OS crash
+    /// may lose the last commits (never corrupts the file).
+    #[default]
+    Normal,
+    /// Every commit is synced to the disk before it is acknowledged: it
+    /// survives a power cut too, at the cost of an fsync per commit.
+    Full,
+}
+
+impl SqliteSync {
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteSync::Normal => "PRAGMA synchronous = NORMAL",
+            SqliteSync::Full => "PRAGMA synchronous = FULL",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -183,13 +207,11 @@ impl Database {
     ) -> Result<Self, StorageError> {
         install_default_drivers();
         let (backend, url) = prepare_url(url)?;
-        let pool = pool_options(backend, settings.max_connections, settings.acquire_timeout)
+        let pool = pool_options(backend, settings.max_connections, settings)
             .connect(&url)
             .await?;
         let (writer, lane) = if backend == Backend::Sqlite && !url.contains(":memory:") {
-            let writer = pool_options(backend, 1, settings.acquire_timeout)
-                .connect(&url)
-                .await?;
+            let writer = pool_options(backend, 1, settings).connect(&url).await?;
             (writer, WriteLane::dedicated()?)
         } else {
             (pool.clone(), WriteLane::in_place())
@@ -279,26 +301,23 @@ enum Forget<'a> {
     All,
 }
 
-fn pool_options(
-    backend: Backend,
-    max_connections: u32,
-    acquire_timeout: Duration,
-) -> AnyPoolOptions {
+fn pool_options(backend: Backend, max_connections: u32, settings: &PoolSettings) -> AnyPoolOptions {
+    let sync = settings.sqlite_synchronous.pragma();
     let options = AnyPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(acquire_timeout);
+        .acquire_timeout(settings.acquire_timeout);
     match backend {
         // A SQLite connection is a file handle in this process: there is no
         // peer that could have dropped it, so the ping before each checkout
         // (a round trip to the connection's thread) buys nothing.
         Backend::Sqlite => options
             .test_before_acquire(false)
-            .after_connect(|conn, _meta| {
+            .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute(sync).await?;
                     Ok(())
                 })
             }),
@@ -463,5 +482,29 @@ mod tests {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         prepare_url(&format!("sqlite://{}", file.display())).unwrap();
         assert_eq!(mode(&file), 0o600);
+    }
+
+    /// `SQLITE_SYNCHRONOUS` reaches every connection, readers and the writer.
+    #[tokio::test]
+    async fn sqlite_synchronous_is_applied_to_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sync, expected) in [(SqliteSync::Normal, 1), (SqliteSync::Full, 2)] {
+            let url = format!("sqlite://{}/{expected}.db", dir.path().display());
+            let settings = PoolSettings {
+                max_connections: 2,
+                acquire_timeout: Duration::from_secs(5),
+                sqlite_synchronous: sync,
+            };
+            let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+            let db = Database::connect(&url, &settings, clock).await.unwrap();
+            for pool in [&db.pool, &db.writer] {
+                let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                assert_eq!(level, expected, "{sync:?}");
+            }
+            db.close().await;
+        }
     }
 }
