@@ -271,6 +271,7 @@ impl TestApp {
             database_url: db.url.clone(),
             database_max_connections: 10,
             database_acquire_timeout_secs: 10,
+            sqlite_synchronous: central_auth::config::SqliteSynchronous::Normal,
         };
         let clock = ManualClock::new(options.now.unwrap_or_else(test_start));
         let app =
