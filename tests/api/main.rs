@@ -7,11 +7,14 @@
 mod admin;
 mod concurrency;
 mod console;
+mod crash;
 mod email;
 mod errors;
 mod flow;
 mod growth;
 mod harness;
+#[path = "../postgres/instance.rs"]
+mod instance;
 mod login_audit;
 mod login_concurrency;
 mod login_qr;

@@ -37,10 +37,17 @@ fn free_port() -> u16 {
 
 impl Instance {
     /// Starts the binary on `database_url` and waits until it is ready.
+    #[allow(dead_code)] // the api test binary starts it with settings
     pub async fn start(database_url: &str) -> Instance {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// The same, with more settings in its environment.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Instance {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_central-auth"))
             .arg("serve")
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             // Every instance names the same issuer, as behind a load balancer.
