@@ -210,7 +210,7 @@ test("a person registers, is approved, and logs in to ServiceB by scanning its Q
       const cookie = (await desktop.context().cookies(SB)).find((c) => c.name === "sb_session");
       sessionToken = cookie?.value;
       assert.ok(sessionToken, "ServiceB keeps the session token in its sb_session cookie");
-      const check = await postJson(`${CA}/api/auth/validate-session`, { session_token: sessionToken });
+      const check = await postJson(`${CA}/api/auth/validate-session`, { session_token: sessionToken, service_id: service.id });
       assert.equal(check.data?.valid, true, `the session is valid at Central Auth: ${JSON.stringify(check.data)}`);
     });
 
@@ -219,7 +219,7 @@ test("a person registers, is approved, and logs in to ServiceB by scanning its Q
       await desktop.waitForSelector("#logged-out");
       assert.equal(await desktop.locator("#welcome").count(), 0, "no welcome after logout");
       await browsers.shot(desktop, "serviceb-logged-out");
-      const check = await postJson(`${CA}/api/auth/validate-session`, { session_token: sessionToken });
+      const check = await postJson(`${CA}/api/auth/validate-session`, { session_token: sessionToken, service_id: service.id });
       assert.equal(check.status, 200);
       assert.deepEqual(
         { valid: check.data?.valid, reason: check.data?.reason },

@@ -79,6 +79,7 @@ async fn seed_with(core: &Core) -> anyhow::Result<()> {
             description: Description::parse_optional(Some(description))
                 .map_err(|e| anyhow::anyhow!(e.message))?,
             url: ServiceUrl::parse_optional(Some(url)).map_err(|e| anyhow::anyhow!(e.message))?,
+            require_credentials: None,
         };
         let (service, api_key) = core.register_service(registration, None).await?;
         println!("{}:", service.name);

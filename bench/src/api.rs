@@ -89,13 +89,15 @@ impl VClient {
     }
 
     /// `Some(valid)`; a `valid: false` is counted apart, not as an error.
-    pub async fn validate(&mut self, session_token: &str) -> Option<bool> {
+    /// Names the service, as every service should (and one that requires
+    /// its credentials must).
+    pub async fn validate(&mut self, session_token: &str, service: &Service) -> Option<bool> {
         let answer: Validated = self
             .post(
                 Kind::Validate,
                 "/api/auth/validate-session",
                 None,
-                &json!({ "session_token": session_token }),
+                &json!({ "session_token": session_token, "service_id": service.service_id }),
             )
             .await?;
         if !answer.valid {

@@ -47,6 +47,10 @@ pub enum DomainError {
     ServiceNotFound,
     #[error("unknown service or wrong API key")]
     InvalidApiKey,
+    /// The QR code's service requires its credentials and none came: the
+    /// same code as a wrong key (the contract's), a sentence that says why.
+    #[error("this service requires its service_id and api_key with every pin/verify")]
+    CredentialsRequired,
     #[error("logins are closed outside operating hours")]
     SystemClosed {
         opens_at: Option<Timestamp>,
@@ -109,7 +113,7 @@ impl DomainError {
             Self::UserInactive => "user_inactive",
             Self::ServiceNameTaken => "service_name_taken",
             Self::ServiceNotFound => "service_not_found",
-            Self::InvalidApiKey => "invalid_api_key",
+            Self::InvalidApiKey | Self::CredentialsRequired => "invalid_api_key",
             Self::SystemClosed { .. } => "system_closed",
             Self::QrNotFound => "qr_not_found",
             Self::QrExpired => "qr_expired",

@@ -82,6 +82,9 @@ pub struct Service {
     pub url: Option<String>,
     pub is_active: bool,
     pub created_at: Timestamp,
+    /// pin/verify must carry its `service_id` and `api_key`, and
+    /// validate-session its `service_id`.
+    pub require_credentials: bool,
 }
 
 /// The browser or device on the other end, as far as it is known.

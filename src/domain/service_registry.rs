@@ -13,6 +13,8 @@ pub struct ServiceRegistration {
     pub name: ServiceName,
     pub description: Option<Description>,
     pub url: Option<ServiceUrl>,
+    /// `None`: on, the default for new services.
+    pub require_credentials: Option<bool>,
 }
 
 /// A service to store, with the hash of its first API key.
@@ -24,6 +26,7 @@ pub struct NewService<'a> {
     pub url: Option<&'a str>,
     pub api_key_hash: &'a TokenHash,
     pub created_at: Timestamp,
+    pub require_credentials: bool,
 }
 
 impl Core {
@@ -46,6 +49,7 @@ impl Core {
                 url: reg.url.as_ref().map(ServiceUrl::as_str),
                 api_key_hash: &api_key.hash(),
                 created_at: self.now(),
+                require_credentials: reg.require_credentials.unwrap_or(true),
             })
             .await?
             .ok_or(DomainError::ServiceNameTaken)?;
@@ -102,6 +106,23 @@ impl Core {
             .await?
             .ok_or(DomainError::ServiceNotFound)?;
         tracing::info!(service_id = %id, admin = %admin.username, "service activated");
+        Ok(service)
+    }
+
+    /// Whether the service must send its credentials on pin/verify and its
+    /// `service_id` on validate-session.
+    pub async fn set_require_credentials(
+        &self,
+        id: &ServiceId,
+        on: bool,
+        admin: &Admin,
+    ) -> Result<Service, DomainError> {
+        let service = self
+            .db
+            .set_service_require_credentials(id, on)
+            .await?
+            .ok_or(DomainError::ServiceNotFound)?;
+        tracing::info!(service_id = %id, admin = %admin.username, require_credentials = on, "service setting changed");
         Ok(service)
     }
 

@@ -81,6 +81,7 @@ fn status_and_title(err: &ApiError) -> (StatusCode, &'static str) {
             D::ServiceNameTaken => (S::CONFLICT, "Service name taken"),
             D::ServiceNotFound => (S::NOT_FOUND, "Service not found"),
             D::InvalidApiKey => (S::UNAUTHORIZED, "Invalid API key"),
+            D::CredentialsRequired => (S::UNAUTHORIZED, "Service credentials required"),
             D::SystemClosed { .. } => (S::SERVICE_UNAVAILABLE, "Outside operating hours"),
             D::QrNotFound => (S::NOT_FOUND, "QR code not found"),
             D::QrExpired => (S::GONE, "QR code expired"),

@@ -94,11 +94,15 @@ pub struct ServiceView {
     #[schema(example = "active")]
     pub status: &'static str,
     pub created_at: String,
+    /// pin/verify must carry `service_id` and `api_key`, validate-session
+    /// `service_id`.
+    pub require_credentials: bool,
 }
 
 impl From<Service> for ServiceView {
     fn from(s: Service) -> Self {
         Self {
+            require_credentials: s.require_credentials,
             status: if s.is_active { "active" } else { "inactive" },
             service_id: s.service_id.to_string(),
             name: s.name,

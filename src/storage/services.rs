@@ -19,6 +19,7 @@ struct ServiceRow {
     url: Option<String>,
     is_active: i64,
     created_at: i64,
+    require_credentials: i64,
 }
 
 impl TryFrom<ServiceRow> for Service {
@@ -31,11 +32,13 @@ impl TryFrom<ServiceRow> for Service {
             url: r.url,
             is_active: r.is_active != 0,
             created_at: from_millis(r.created_at)?,
+            require_credentials: r.require_credentials != 0,
         })
     }
 }
 
-const SERVICE_COLUMNS: &str = "service_id, name, description, url, is_active, created_at";
+const SERVICE_COLUMNS: &str =
+    "service_id, name, description, url, is_active, created_at, require_credentials";
 
 impl Database {
     /// Registers a service; `Ok(None)` when the name is taken.
@@ -45,7 +48,8 @@ impl Database {
     ) -> Result<Option<Service>, StorageError> {
         let sql = format!(
             "INSERT INTO registered_services (service_id, name, name_lower, description, url, \
-             api_key_hash, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7) \
+             api_key_hash, is_active, created_at, require_credentials) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8) \
              RETURNING {SERVICE_COLUMNS}"
         );
         let insert = sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql))
@@ -55,7 +59,8 @@ impl Database {
             .bind(s.description.map(str::to_owned))
             .bind(s.url.map(str::to_owned))
             .bind(s.api_key_hash.as_str().to_owned())
-            .bind(to_millis(s.created_at));
+            .bind(to_millis(s.created_at))
+            .bind(i64::from(s.require_credentials));
         let row = self
             .write(|writer| async move {
                 match insert.fetch_one(&writer).await {
@@ -172,6 +177,26 @@ impl Database {
         let row = self
             .write(|writer| async move { Ok(activate.fetch_optional(&writer).await?) })
             .await;
+        self.forget_services();
+        row?.map(Service::try_from).transpose()
+    }
+
+    pub async fn set_service_require_credentials(
+        &self,
+        id: &ServiceId,
+        on: bool,
+    ) -> Result<Option<Service>, StorageError> {
+        let sql = format!(
+            "UPDATE registered_services SET require_credentials = $2 \
+             WHERE service_id = $1 RETURNING {SERVICE_COLUMNS}"
+        );
+        let update = sqlx::query_as::<_, ServiceRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str().to_owned())
+            .bind(i64::from(on));
+        let row = self
+            .write(|writer| async move { Ok(update.fetch_optional(&writer).await?) })
+            .await;
+        // Cached sessions carry the flag too (see `forget_services`).
         self.forget_services();
         row?.map(Service::try_from).transpose()
     }

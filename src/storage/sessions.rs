@@ -27,6 +27,7 @@ struct SessionRow {
     ended_reason: Option<String>,
     user_active: i64,
     service_active: i64,
+    service_requires_credentials: i64,
     username: String,
     full_name: String,
     email: String,
@@ -46,6 +47,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             ended_reason: r.ended_reason,
             user_active: r.user_active != 0,
             service_active: r.service_active != 0,
+            service_requires_credentials: r.service_requires_credentials != 0,
             username: r.username,
             full_name: r.full_name,
             email: r.email,
@@ -221,7 +223,8 @@ impl Database {
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.session_id, s.user_id, s.service_id, s.created_at, s.idle_expires_at, \
              s.absolute_expires_at, s.ended_at, s.ended_reason, u.is_active AS user_active, \
-             r.is_active AS service_active, u.username, u.full_name, u.email \
+             r.is_active AS service_active, r.require_credentials AS service_requires_credentials, \
+             u.username, u.full_name, u.email \
              FROM user_sessions s \
              JOIN active_users u ON u.user_id = s.user_id \
              JOIN registered_services r ON r.service_id = s.service_id \

@@ -290,7 +290,7 @@ async fn every_acknowledged_write_survives_kill_9() {
                 );
             }
             Fact::Session(token) => {
-                let body = json!({"session_token": token});
+                let body = json!({"session_token": token, "service_id": setup.service_id});
                 let res = server.post("/api/auth/validate-session", &body).await;
                 let answer: Value = res.json().await.unwrap();
                 if logged_out.contains(token) {

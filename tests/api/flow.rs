@@ -279,8 +279,10 @@ impl Flow {
         expect_json(res, StatusCode::OK).await
     }
 
+    /// Validates as ServiceB does: naming itself.
     pub async fn validate(&self, token: &str) -> Value {
-        self.validate_with(&json!({"session_token": token})).await
+        self.validate_with(&json!({"session_token": token, "service_id": self.service_id}))
+            .await
     }
 
     pub async fn logout_res(&self, token: &str) -> Response {

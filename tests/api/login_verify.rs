@@ -52,13 +52,60 @@ async fn verify_is_200_with_a_30_minute_session_for_the_user() {
 }
 
 #[tokio::test]
-async fn verify_without_service_credentials_is_200() {
+async fn verify_without_service_credentials_is_200_for_a_service_that_allows_it() {
     let flow = Flow::start().await;
+    allow_without_credentials(&flow).await;
     let (qr, pin) = flow.scanned().await;
     let res = flow.verify_with(&json!({"qr_token": qr, "pin": pin})).await;
     let body = expect_json(res, StatusCode::OK).await;
     assert_eq!(body["user"]["user_id"], flow.user_id.as_str());
     assert_eq!(body["service_id"], flow.service_id.as_str());
+    // …and its tokens validate without naming the service (the seed's call).
+    let token = text(&body, "session_token");
+    let verdict = flow.validate_with(&json!({"session_token": token})).await;
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}
+
+/// Turns ServiceB's "require credentials" off, as for a service of the seed.
+async fn allow_without_credentials(flow: &Flow) {
+    let res = flow
+        .app
+        .client
+        .patch(flow.app.url(&format!("/api/services/{}", flow.service_id)))
+        .bearer_auth(&flow.admin)
+        .json(&json!({"require_credentials": false}))
+        .send()
+        .await
+        .unwrap();
+    let service = expect_json(res, StatusCode::OK).await;
+    assert_eq!(service["require_credentials"], false);
+}
+
+/// A new service requires its credentials: a PIN check without them is
+/// refused before the PIN is looked at, and a validation that does not
+/// name the service is `wrong_service`, so a service that forgets cannot
+/// accept another service's login.
+#[tokio::test]
+async fn a_new_service_requires_its_credentials_on_verify_and_validate() {
+    let flow = Flow::start().await;
+    let (qr, pin) = flow.scanned().await;
+    let res = flow.verify_with(&json!({"qr_token": qr, "pin": pin})).await;
+    let problem = assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_api_key").await;
+    assert!(
+        text(&problem, "detail").contains("requires its service_id and api_key"),
+        "{problem}"
+    );
+    assert_eq!(flow.status(&qr).await["status"], "scanned", "nothing spent");
+    let login = flow.verify(&qr, &pin).await;
+    let token = text(&login, "session_token");
+    let verdict = flow.validate_with(&json!({"session_token": token})).await;
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["reason"], "wrong_service");
+    assert_eq!(flow.validate(&token).await["valid"], true);
+    // Turned off (an old integration), both calls work without them again.
+    allow_without_credentials(&flow).await;
+    let verdict = flow.validate_with(&json!({"session_token": token})).await;
+    assert_eq!(verdict["valid"], true, "{verdict}");
 }
 
 #[tokio::test]
@@ -164,7 +211,7 @@ async fn verify_after_the_service_is_deactivated_is_403_service_inactive() {
     let flow = Flow::start().await;
     let (qr, pin) = flow.scanned().await;
     flow.service_action(&flow.service_id, "deactivate").await;
-    let res = flow.verify_with(&json!({"qr_token": qr, "pin": pin})).await;
+    let res = flow.verify_res(&qr, &pin).await;
     assert_problem(res, StatusCode::FORBIDDEN, "service_inactive").await;
 }
 

@@ -74,6 +74,7 @@ async fn service_list_shows_every_field() {
             "url": "https://serviceb.example",
             "status": "active",
             "created_at": "2026-11-25T12:00:00Z",
+            "require_credentials": true,
         })]
     );
 }

@@ -41,7 +41,7 @@ pub async fn run(ctx: &Ctx, clients: usize) -> (Phase, Vec<String>) {
                     };
                     match op {
                         Op::Validate(token) => {
-                            client.validate(&token).await;
+                            client.validate(&token, &fixture.service).await;
                         }
                         Op::Logout(token) => {
                             client.logout(&token).await;

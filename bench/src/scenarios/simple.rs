@@ -23,19 +23,20 @@ pub async fn healthz(ctx: &Ctx, clients: usize) -> Phase {
 /// together validate every session in turn.
 pub async fn validate(ctx: &Ctx, clients: usize) -> Phase {
     let pool = ctx.pool.clone();
+    let fixture = ctx.fixture.clone();
     drive(
         &ctx.endpoint,
         clients,
         ctx.duration,
         move |i, mut client, deadline| {
-            let pool = pool.clone();
+            let (pool, fixture) = (pool.clone(), fixture.clone());
             async move {
                 let mut next = i;
                 while Instant::now() < deadline {
                     let Some(token) = pool.get(next % pool.len().max(1)) else {
                         break;
                     };
-                    client.validate(token).await;
+                    client.validate(token, &fixture.service).await;
                     next += clients;
                 }
                 client

@@ -66,6 +66,8 @@ pub struct SessionRecord {
     pub ended_reason: Option<String>,
     pub user_active: bool,
     pub service_active: bool,
+    /// Validation must name the session's service (`service_id`).
+    pub service_requires_credentials: bool,
     pub username: String,
     pub full_name: String,
     pub email: String,

@@ -107,7 +107,10 @@ impl Core {
         let Some((claims, session)) = self.session_of(token).await? else {
             return Ok(Err(InvalidReason::Invalid));
         };
-        if for_service.is_some_and(|s| *s != session.service_id) {
+        // A service that must name itself and did not is refused as if it
+        // were another: its caller forgot to check whose token this is.
+        let named = for_service.is_some_and(|s| *s == session.service_id);
+        if (for_service.is_some() || session.service_requires_credentials) && !named {
             return Ok(Err(InvalidReason::WrongService));
         }
         if session.ended_at.is_some() {

@@ -67,13 +67,18 @@ impl Core {
     }
 
     /// The authenticated caller, which must be the QR code's own service
-    /// (else `wrong_service`); `None` when the caller sent no credentials.
+    /// (else `wrong_service`); `None` when the caller sent no credentials
+    /// and its service allows that (else `credentials_required`).
     async fn caller_of(
         &self,
         qr: &QrRecord,
         credentials: Option<(&ServiceId, &ApiKey)>,
     ) -> Result<Option<Service>, DomainError> {
         let Some((service_id, api_key)) = credentials else {
+            let service = self.db.find_service(&qr.service_id).await?;
+            if service.as_ref().is_some_and(|s| s.require_credentials) {
+                return Err(DomainError::CredentialsRequired);
+            }
             return Ok(None);
         };
         let caller = self.authenticate_service(service_id, api_key).await?;

@@ -93,6 +93,8 @@ fn registration(form: &FormFields) -> Result<ServiceRegistration, DomainError> {
             name,
             description,
             url,
+            // An unticked box is not sent at all.
+            require_credentials: Some(form.get("require_credentials").is_some()),
         }),
         _ => Err(v.into_error()),
     }
@@ -162,6 +164,20 @@ pub async fn act(
         }
         "deactivate" => state.core.deactivate_service(&id, admin).await,
         "activate" => state.core.activate_service(&id, admin).await,
+        "credentials-required" | "credentials-optional" => {
+            let on = action == "credentials-required";
+            return match state.core.set_require_credentials(&id, on, admin).await {
+                Ok(service) => see_other(
+                    "/admin/services",
+                    &format!(
+                        "{} now {} its credentials.",
+                        service.name,
+                        if on { "must send" } else { "may leave out" }
+                    ),
+                ),
+                Err(e) => error_page(&console, Section::Services, e),
+            };
+        }
         _ => return error_page(&console, Section::Services, ApiError::RouteNotFound),
     };
     match changed {

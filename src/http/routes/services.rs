@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_service))
         .routes(routes!(list_services))
+        .routes(routes!(update_service))
         .routes(routes!(deactivate_service))
         .routes(routes!(activate_service))
         .routes(routes!(rotate_key))
@@ -33,6 +34,10 @@ pub struct RegisterServiceRequest {
     name: Option<String>,
     description: Option<String>,
     url: Option<String>,
+    /// Whether pin/verify must carry this service's `service_id` and
+    /// `api_key`, and validate-session its `service_id` (default `true`).
+    /// Without them another service's login could be accepted by mistake.
+    require_credentials: Option<bool>,
 }
 
 impl TryFrom<RegisterServiceRequest> for ServiceRegistration {
@@ -50,6 +55,7 @@ impl TryFrom<RegisterServiceRequest> for ServiceRegistration {
             name,
             description,
             url,
+            require_credentials: body.require_credentials,
         })
     }
 }
@@ -112,6 +118,41 @@ async fn list_services(
 ) -> Result<Json<Paginated<ServiceView>>, ApiError> {
     let page = state.core.services(&params.parse()?).await?;
     Ok(Json(Paginated::from_page(page, ServiceView::from)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"require_credentials": true}))]
+pub struct UpdateServiceRequest {
+    /// See `POST /api/services/register`. Services registered before this
+    /// setting existed have it off until an admin turns it on.
+    require_credentials: Option<bool>,
+}
+
+/// Change a service's settings; fields left out stay as they are.
+#[utoipa::path(
+    patch, path = "/api/services/{service_id}", tag = "services",
+    params(("service_id" = String, Path)),
+    request_body = UpdateServiceRequest,
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The service", body = ServiceView),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`service_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_service(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    Path(service_id): Path<String>,
+    ApiJson(body): ApiJson<UpdateServiceRequest>,
+) -> Result<Json<ServiceView>, ApiError> {
+    let id = ServiceId::from_client(&service_id);
+    let service = match body.require_credentials {
+        Some(on) => state.core.set_require_credentials(&id, on, &admin).await?,
+        None => state.core.service(&id).await?,
+    };
+    Ok(Json(service.into()))
 }
 
 /// Deactivate a service: no new logins, and its live sessions end.
