@@ -2,10 +2,11 @@
 //! `.env` is loaded into the environment first), then the documented default.
 //! `.env.example` lists every one.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -152,10 +153,8 @@ pub struct ServeArgs {
         global = true
     )]
     pub session_max_lifetime: u32,
-    /// Take the client's address from `X-Forwarded-For` (set this only behind
-    /// a reverse proxy or load balancer that sets the header).
-    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
-    pub trust_proxy_headers: bool,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
     #[command(flatten)]
     pub hours: InitialHours,
     #[command(flatten)]
@@ -164,6 +163,49 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
+}
+
+/// The HTTP edge: who may call from where, and how long a client may take.
+#[derive(Debug, Clone, Args)]
+pub struct EdgeArgs {
+    /// Reverse proxies and load balancers whose `X-Forwarded-For` is believed,
+    /// as CIDRs or single addresses, comma-separated (e.g.
+    /// `10.0.0.0/8,127.0.0.1/32,::1/128`). The header is walked from the right
+    /// past these; the first address not in the list is the client. Default:
+    /// none, the TCP peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_nets, global = true)]
+    pub trusted_proxies: NetList,
+    /// Deprecated: use `TRUSTED_PROXIES`. `true` now believes the last
+    /// `X-Forwarded-For` entry only (the one the direct peer appended), from
+    /// any peer; ignored when `TRUSTED_PROXIES` is set.
+    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_proxy_headers: bool,
+}
+
+/// A comma-separated list of networks; empty for none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetList(pub Vec<IpNet>);
+
+impl NetList {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// CIDRs (`10.0.0.0/8`) or single addresses (`127.0.0.1`, taken as /32 or
+/// /128), comma-separated; an empty text (an empty variable in `.env`) is none.
+fn parse_nets(text: &str) -> Result<NetList, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("`{item}` is not a CIDR (10.0.0.0/8) or an IP address"))
+        })
+        .collect::<Result<_, _>>()
+        .map(NetList)
 }
 
 /// What the server does on a timer so that nothing grows without bound.
@@ -396,6 +438,7 @@ impl std::fmt::Debug for ServeArgs {
                 &self.admin_password.as_ref().map(|_| "[redacted]"),
             )
             .field("admin_email", &self.admin_email)
+            .field("edge", &self.edge)
             .field("hours", &self.hours)
             .field("smtp", &self.smtp)
             .finish_non_exhaustive()
@@ -440,5 +483,27 @@ mod tests {
         assert_eq!(serve(&["--worker-threads", "3"]).worker_threads(), 3);
         assert_eq!(serve(&["--worker-threads", "0"]).worker_threads(), cores);
         assert_eq!(serve(&["serve"]).worker_threads(), cores);
+    }
+
+    #[test]
+    fn trusted_proxies_take_cidrs_and_single_addresses() {
+        let edge = serve(&[
+            "--trusted-proxies",
+            "10.0.0.0/8, 127.0.0.1,::1/128,10.1.2.3/16",
+        ])
+        .edge;
+        let nets: Vec<String> = edge
+            .trusted_proxies
+            .0
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            nets,
+            ["10.0.0.0/8", "127.0.0.1/32", "::1/128", "10.1.0.0/16"]
+        );
+        let argv = ["central-auth", "--trusted-proxies", "10.0.0.0/33"];
+        assert!(Cli::try_parse_from(argv).is_err());
+        assert!(serve(&["serve"]).edge.trusted_proxies.is_empty());
     }
 }

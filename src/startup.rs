@@ -26,6 +26,7 @@ use crate::domain::{Core, CoreSettings};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
 use crate::http;
+use crate::http::client_addr::TrustedProxies;
 use crate::http::metrics::Metrics;
 use crate::http::rates::{AddressRateSettings, AddressRates};
 use crate::http::state::AppState;
@@ -92,6 +93,28 @@ fn address_rates(l: &LimitArgs) -> AddressRateSettings {
         verify: rate(l, l.rate_verify_per_min, l.rate_verify_burst),
         status: rate(l, l.rate_status_per_min, l.rate_status_burst),
     }
+}
+
+/// `TRUSTED_PROXIES`, or the deprecated `TRUST_PROXY_HEADERS=true` in its
+/// safe reading (one hop), said so in the log at start.
+fn trusted_proxies(serve: &ServeArgs) -> TrustedProxies {
+    let edge = &serve.edge;
+    let legacy = edge.trust_proxy_headers;
+    if legacy && edge.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "TRUST_PROXY_HEADERS is deprecated: set TRUSTED_PROXIES to your proxies' addresses \
+             instead; until then only the last X-Forwarded-For entry (the one the direct peer \
+             appended) is believed, from any peer"
+        );
+    } else if legacy {
+        tracing::warn!(
+            "TRUST_PROXY_HEADERS is deprecated and ignored because TRUSTED_PROXIES is set; remove it"
+        );
+    }
+    TrustedProxies::new(
+        edge.trusted_proxies.0.clone(),
+        legacy && edge.trusted_proxies.is_empty(),
+    )
 }
 
 fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
@@ -257,7 +280,7 @@ impl Application {
         let state = AppState {
             core,
             metrics: Metrics::new(),
-            trust_proxy_headers: serve.trust_proxy_headers,
+            proxies: Arc::new(trusted_proxies(serve)),
             rates: AddressRates::new(address_rates(&serve.limits)),
         };
         Ok(Self {

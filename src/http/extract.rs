@@ -2,7 +2,7 @@
 //! JSON bodies with field-precise errors, query strings, and admin auth.
 
 use axum::body::Bytes;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
@@ -190,9 +190,8 @@ impl FromRequestParts<AppState> for AdminBearer {
 }
 
 /// The caller's address and user agent. The address is the TCP peer's, or,
-/// when the server is told it sits behind a trusted proxy, the last
-/// `X-Forwarded-For` entry: the one that proxy appended. Entries before it
-/// come from the client and could be forged.
+/// when that peer is a trusted proxy, what `X-Forwarded-For` says past the
+/// trusted hops (see [`crate::http::client_addr`]).
 #[derive(Debug, Clone)]
 pub struct Caller(pub ClientInfo);
 
@@ -203,24 +202,19 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .trust_proxy_headers
-            .then(|| parts.headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        let peer = parts
+        // Without a peer (a server not started with connect info) nothing
+        // vouches for the header either: the address stays unknown.
+        let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+            .map(|ConnectInfo(addr)| state.proxies.client_ip(addr.ip(), &parts.headers));
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(1024).collect());
         Ok(Caller(ClientInfo {
-            ip: forwarded.or(peer).map(|ip| ip.to_canonical().to_string()),
+            ip: ip.map(|ip| ip.to_string()),
             user_agent,
         }))
     }

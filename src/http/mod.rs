@@ -2,6 +2,7 @@
 //! middleware around them. Handlers parse input into domain types, call the
 //! domain, and shape the answer; nothing else.
 
+pub mod client_addr;
 pub mod console;
 pub mod extract;
 pub mod metrics;

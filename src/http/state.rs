@@ -3,6 +3,7 @@
 use crate::domain::Core;
 use std::sync::Arc;
 
+use crate::http::client_addr::TrustedProxies;
 use crate::http::metrics::Metrics;
 use crate::http::rates::AddressRates;
 
@@ -10,8 +11,8 @@ use crate::http::rates::AddressRates;
 pub struct AppState {
     pub core: Core,
     pub metrics: Metrics,
-    /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
-    pub trust_proxy_headers: bool,
+    /// Whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub proxies: Arc<TrustedProxies>,
     /// Per-address request rates (`RATE_*`).
     pub rates: Arc<AddressRates>,
 }
