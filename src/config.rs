@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use axum::http::HeaderValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
@@ -180,6 +181,50 @@ pub struct EdgeArgs {
     /// any peer; ignored when `TRUSTED_PROXIES` is set.
     #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_proxy_headers: bool,
+    /// Origins whose pages may call the public routes (registration, the
+    /// login flow, system status) from the browser, exact and
+    /// comma-separated (`https://serviceb.example,https://www.example.org`).
+    /// Default: none, same-origin only. `*` is refused.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = parse_origins, global = true)]
+    pub cors_allowed_origins: OriginList,
+}
+
+/// Exact origins (`scheme://host[:port]`), as browsers send them in `Origin`.
+#[derive(Debug, Clone, Default)]
+pub struct OriginList(pub Vec<HeaderValue>);
+
+/// A comma-separated list of origins; empty for none. `*` and anything with
+/// a path are refused here, at start, rather than silently never matching.
+fn parse_origins(text: &str) -> Result<OriginList, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(parse_origin)
+        .collect::<Result<_, _>>()
+        .map(OriginList)
+}
+
+fn parse_origin(item: &str) -> Result<HeaderValue, String> {
+    if item.contains('*') {
+        return Err(format!(
+            "`{item}`: wildcards are not allowed in CORS_ALLOWED_ORIGINS; list each origin \
+             exactly, e.g. https://serviceb.example"
+        ));
+    }
+    let rest = item
+        .strip_prefix("https://")
+        .or_else(|| item.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{item}` is not an origin: it starts with https:// or http://"))?;
+    let bad = |c: char| matches!(c, '/' | '?' | '#' | '@') || c.is_whitespace() || c.is_control();
+    if rest.is_empty() || rest.contains(bad) {
+        return Err(format!(
+            "`{item}` is not an origin: scheme, host and port only, no path or trailing slash \
+             (e.g. https://serviceb.example or http://localhost:3000)"
+        ));
+    }
+    // Browsers send scheme and host in lower case.
+    HeaderValue::from_str(&item.to_ascii_lowercase())
+        .map_err(|_| format!("`{item}` is not an origin"))
 }
 
 /// A comma-separated list of networks; empty for none.
@@ -505,5 +550,30 @@ mod tests {
         let argv = ["central-auth", "--trusted-proxies", "10.0.0.0/33"];
         assert!(Cli::try_parse_from(argv).is_err());
         assert!(serve(&["serve"]).edge.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn cors_origins_are_exact_and_a_wildcard_is_refused() {
+        let edge = serve(&[
+            "--cors-allowed-origins",
+            "https://B.example, http://localhost:3000",
+        ])
+        .edge;
+        assert_eq!(
+            edge.cors_allowed_origins.0,
+            ["https://b.example", "http://localhost:3000"]
+        );
+        assert!(serve(&["serve"]).edge.cors_allowed_origins.0.is_empty());
+        for bad in [
+            "*",
+            "https://*.example",
+            "https://b.example/",
+            "b.example",
+            "https://",
+        ] {
+            let argv = ["central-auth", "--cors-allowed-origins", bad];
+            let err = Cli::try_parse_from(argv).unwrap_err().to_string();
+            assert!(err.contains("origin"), "{bad}: {err}");
+        }
     }
 }

@@ -281,6 +281,7 @@ impl Application {
             core,
             metrics: Metrics::new(),
             proxies: Arc::new(trusted_proxies(serve)),
+            cors: http::cors::policy(&serve.edge.cors_allowed_origins.0),
             rates: AddressRates::new(address_rates(&serve.limits)),
         };
         Ok(Self {

@@ -4,6 +4,7 @@
 
 pub mod client_addr;
 pub mod console;
+pub mod cors;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
@@ -133,6 +134,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rates::limit,
+        ))
+        // Outside the rate limit, so a page of an allowed origin can read its 429.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -3,6 +3,8 @@
 use crate::domain::Core;
 use std::sync::Arc;
 
+use tower_http::cors::CorsLayer;
+
 use crate::http::client_addr::TrustedProxies;
 use crate::http::metrics::Metrics;
 use crate::http::rates::AddressRates;
@@ -13,6 +15,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub proxies: Arc<TrustedProxies>,
+    /// The cross-origin policy of the public routes (`CORS_ALLOWED_ORIGINS`).
+    pub cors: Option<Arc<CorsLayer>>,
     /// Per-address request rates (`RATE_*`).
     pub rates: Arc<AddressRates>,
 }

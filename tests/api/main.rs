@@ -7,6 +7,7 @@
 mod admin;
 mod concurrency;
 mod console;
+mod cors;
 mod email;
 mod errors;
 mod flow;
