@@ -6,6 +6,7 @@ pub mod client_addr;
 pub mod console;
 pub mod cors;
 pub mod extract;
+pub mod json_guard;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
@@ -52,6 +53,11 @@ user agent): a QR code, valid 2 minutes, single use. Show `qr_image`.
 session token (a JWT).
 4. `POST /api/auth/validate-session` on each request of the person (it renews the \
 session), and `POST /api/auth/logout` at the end.
+
+Request bodies are JSON objects (`Content-Type: application/json`; another type is 415 \
+`unsupported_media_type`), at most 64 KiB and nested at most 32 levels (deeper is 400 \
+`malformed_json`); a NUL character in any string or query parameter is 422 `validation_failed` \
+at that field.
 
 Errors are RFC 9457 problem documents with a stable `code` to switch on. Logins happen \
 only within the operating hours (`GET /api/system/status`).";

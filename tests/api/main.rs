@@ -13,6 +13,7 @@ mod errors;
 mod flow;
 mod growth;
 mod harness;
+mod hostile;
 mod login_audit;
 mod login_concurrency;
 mod login_qr;
