@@ -187,6 +187,27 @@ pub struct EdgeArgs {
     /// Default: none, same-origin only. `*` is refused.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = parse_origins, global = true)]
     pub cors_allowed_origins: OriginList,
+    /// Seconds a client has to send a request's headers; a connection kept
+    /// alive is closed after as long without a new request. Minimum 1.
+    #[arg(
+        long,
+        env = "HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take from its headers to the answer, its body
+    /// included; past it the answer is 408 `request_timeout`. Minimum 1.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted until one closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10000, global = true)]
+    pub max_connections: usize,
 }
 
 /// Exact origins (`scheme://host[:port]`), as browsers send them in `Origin`.

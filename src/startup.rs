@@ -29,6 +29,7 @@ use crate::http;
 use crate::http::client_addr::TrustedProxies;
 use crate::http::metrics::Metrics;
 use crate::http::rates::{AddressRateSettings, AddressRates};
+use crate::http::serve::ConnectionLimits;
 use crate::http::state::AppState;
 use crate::storage::{self, Database, PoolSettings};
 
@@ -241,6 +242,7 @@ pub struct Application {
     outbox: OutboxWorker,
     db: Database,
     upkeep_every: u32,
+    connections: ConnectionLimits,
 }
 
 impl Application {
@@ -282,6 +284,7 @@ impl Application {
             metrics: Metrics::new(),
             proxies: Arc::new(trusted_proxies(serve)),
             cors: http::cors::policy(&serve.edge.cors_allowed_origins.0),
+            request_timeout: Duration::from_secs(serve.edge.request_timeout_secs.max(1)),
             rates: AddressRates::new(address_rates(&serve.limits)),
         };
         Ok(Self {
@@ -290,6 +293,12 @@ impl Application {
             outbox,
             db,
             upkeep_every: serve.upkeep.upkeep_every_secs,
+            connections: ConnectionLimits {
+                header_read_timeout: Duration::from_secs(
+                    serve.edge.header_read_timeout_secs.max(1),
+                ),
+                max_connections: serve.edge.max_connections.max(1),
+            },
         })
     }
 
@@ -329,18 +338,12 @@ impl Application {
         let outbox = tokio::spawn(self.outbox.run());
         let db = self.db;
         let app = http::app(self.state);
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        http::serve::serve(self.listener, app, self.connections, shutdown).await;
         upkeep.abort();
         db_upkeep.abort();
         // A message being sent keeps its lease and is retried when it expires.
         outbox.abort();
         db.close().await;
-        served?;
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod problem;
 pub mod rates;
 pub mod routes;
+pub mod serve;
 pub mod state;
 pub mod views;
 pub mod web;
@@ -20,8 +21,10 @@ use std::any::Any;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -145,6 +148,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::cors,
+        ))
+        // Inside `observe`, so the bare 408 becomes a problem document and is counted.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

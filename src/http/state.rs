@@ -2,6 +2,7 @@
 
 use crate::domain::Core;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tower_http::cors::CorsLayer;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// The cross-origin policy of the public routes (`CORS_ALLOWED_ORIGINS`).
     pub cors: Option<Arc<CorsLayer>>,
+    /// Longest a request may take, its body included (`REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: Duration,
     /// Per-address request rates (`RATE_*`).
     pub rates: Arc<AddressRates>,
 }

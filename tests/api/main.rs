@@ -30,6 +30,7 @@ mod registration;
 mod schedule;
 mod secrets;
 mod services;
+mod slow_clients;
 mod smtp;
 mod users;
 mod web;
