@@ -208,6 +208,47 @@ pub struct EdgeArgs {
     /// Connections served at once; more wait to be accepted until one closes.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10000, global = true)]
     pub max_connections: usize,
+    /// Client addresses that may read `GET /metrics` (CIDRs or addresses,
+    /// comma-separated; behind a proxy, the address `TRUSTED_PROXIES` finds).
+    /// Default: any address, as before this setting existed.
+    #[arg(long, env = "METRICS_ALLOW", default_value = "", value_parser = parse_nets, global = true)]
+    pub metrics_allow: NetList,
+    /// When set, `GET /metrics` also needs `Authorization: Bearer <token>`
+    /// (at least 16 characters).
+    #[arg(long, env = "METRICS_BEARER_TOKEN", hide_env_values = true, value_parser = parse_metrics_token, global = true)]
+    pub metrics_bearer_token: Option<MetricsToken>,
+}
+
+/// The bearer token of `/metrics`; its `Debug` prints no secret.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken([redacted])")
+    }
+}
+
+/// Never fails: clap would echo the value in its error. The length is
+/// checked at start instead (`MetricsToken::check`).
+fn parse_metrics_token(text: &str) -> Result<MetricsToken, String> {
+    Ok(MetricsToken(text.trim().to_owned()))
+}
+
+impl MetricsToken {
+    /// A token short enough to guess is refused, without naming it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.0.chars().count() < 16 {
+            return Err("METRICS_BEARER_TOKEN must be at least 16 characters".to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// Exact origins (`scheme://host[:port]`), as browsers send them in `Origin`.
@@ -571,6 +612,21 @@ mod tests {
         let argv = ["central-auth", "--trusted-proxies", "10.0.0.0/33"];
         assert!(Cli::try_parse_from(argv).is_err());
         assert!(serve(&["serve"]).edge.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn the_metrics_token_is_redacted_and_a_short_one_refused() {
+        let edge = serve(&["--metrics-bearer-token", "a metrics scrape secret"]).edge;
+        let shown = format!("{edge:?}");
+        assert!(!shown.contains("scrape secret"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+        assert_eq!(edge.metrics_bearer_token.unwrap().check(), Ok(()));
+        let short = serve(&["--metrics-bearer-token", "short secret"]).edge;
+        let err = short.metrics_bearer_token.unwrap().check().unwrap_err();
+        assert!(
+            err.contains("at least 16") && !err.contains("short secret"),
+            "{err}"
+        );
     }
 
     #[test]

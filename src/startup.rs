@@ -27,7 +27,7 @@ use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
 use crate::http;
 use crate::http::client_addr::TrustedProxies;
-use crate::http::metrics::Metrics;
+use crate::http::metrics::{Metrics, MetricsAccess};
 use crate::http::rates::{AddressRateSettings, AddressRates};
 use crate::http::serve::ConnectionLimits;
 use crate::http::state::AppState;
@@ -253,6 +253,9 @@ impl Application {
         serve: &ServeArgs,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        if let Some(token) = &serve.edge.metrics_bearer_token {
+            token.check().map_err(anyhow::Error::msg)?;
+        }
         let listener = TcpListener::bind(serve.bind).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another program (perhaps another Central Auth) is listening there; \
@@ -282,6 +285,10 @@ impl Application {
         let state = AppState {
             core,
             metrics: Metrics::new(),
+            metrics_access: Arc::new(MetricsAccess::new(
+                serve.edge.metrics_allow.0.clone(),
+                serve.edge.metrics_bearer_token.as_ref().map(|t| t.expose()),
+            )),
             proxies: Arc::new(trusted_proxies(serve)),
             cors: http::cors::policy(&serve.edge.cors_allowed_origins.0),
             request_timeout: Duration::from_secs(serve.edge.request_timeout_secs.max(1)),

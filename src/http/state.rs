@@ -7,13 +7,15 @@ use std::time::Duration;
 use tower_http::cors::CorsLayer;
 
 use crate::http::client_addr::TrustedProxies;
-use crate::http::metrics::Metrics;
+use crate::http::metrics::{Metrics, MetricsAccess};
 use crate::http::rates::AddressRates;
 
 #[derive(Clone)]
 pub struct AppState {
     pub core: Core,
     pub metrics: Metrics,
+    /// Who may read `/metrics`.
+    pub metrics_access: Arc<MetricsAccess>,
     /// Whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub proxies: Arc<TrustedProxies>,
     /// The cross-origin policy of the public routes (`CORS_ALLOWED_ORIGINS`).

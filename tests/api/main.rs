@@ -20,6 +20,7 @@ mod login_qr;
 mod login_scan;
 mod login_sessions;
 mod login_verify;
+mod metrics_access;
 mod mobile;
 mod openapi;
 mod operations;
