@@ -2,10 +2,12 @@
 //! `.env` is loaded into the environment first), then the documented default.
 //! `.env.example` lists every one.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use axum::http::HeaderValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -163,10 +165,8 @@ pub struct ServeArgs {
         global = true
     )]
     pub session_max_lifetime: u32,
-    /// Take the client's address from `X-Forwarded-For` (set this only behind
-    /// a reverse proxy or load balancer that sets the header).
-    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
-    pub trust_proxy_headers: bool,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
     #[command(flatten)]
     pub hours: InitialHours,
     #[command(flatten)]
@@ -175,6 +175,155 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
+}
+
+/// The HTTP edge: who may call from where, and how long a client may take.
+#[derive(Debug, Clone, Args)]
+pub struct EdgeArgs {
+    /// Reverse proxies and load balancers whose `X-Forwarded-For` is believed,
+    /// as CIDRs or single addresses, comma-separated (e.g.
+    /// `10.0.0.0/8,127.0.0.1/32,::1/128`). The header is walked from the right
+    /// past these; the first address not in the list is the client. Default:
+    /// none, the TCP peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_nets, global = true)]
+    pub trusted_proxies: NetList,
+    /// Deprecated: use `TRUSTED_PROXIES`. `true` now believes the last
+    /// `X-Forwarded-For` entry only (the one the direct peer appended), from
+    /// any peer; ignored when `TRUSTED_PROXIES` is set.
+    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_proxy_headers: bool,
+    /// Origins whose pages may call the public routes (registration, the
+    /// login flow, system status) from the browser, exact and
+    /// comma-separated (`https://serviceb.example,https://www.example.org`).
+    /// Default: none, same-origin only. `*` is refused.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = parse_origins, global = true)]
+    pub cors_allowed_origins: OriginList,
+    /// Seconds a client has to send a request's headers; a connection kept
+    /// alive is closed after as long without a new request. Minimum 1.
+    #[arg(
+        long,
+        env = "HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take from its headers to the answer, its body
+    /// included; past it the answer is 408 `request_timeout`. Minimum 1.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted until one closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10000, global = true)]
+    pub max_connections: usize,
+    /// Client addresses that may read `GET /metrics` (CIDRs or addresses,
+    /// comma-separated; behind a proxy, the address `TRUSTED_PROXIES` finds).
+    /// Default: any address, as before this setting existed.
+    #[arg(long, env = "METRICS_ALLOW", default_value = "", value_parser = parse_nets, global = true)]
+    pub metrics_allow: NetList,
+    /// When set, `GET /metrics` also needs `Authorization: Bearer <token>`
+    /// (at least 16 characters).
+    #[arg(long, env = "METRICS_BEARER_TOKEN", hide_env_values = true, value_parser = parse_metrics_token, global = true)]
+    pub metrics_bearer_token: Option<MetricsToken>,
+}
+
+/// The bearer token of `/metrics`; its `Debug` prints no secret.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken([redacted])")
+    }
+}
+
+/// Never fails: clap would echo the value in its error. The length is
+/// checked at start instead (`MetricsToken::check`).
+fn parse_metrics_token(text: &str) -> Result<MetricsToken, String> {
+    Ok(MetricsToken(text.trim().to_owned()))
+}
+
+impl MetricsToken {
+    /// A token short enough to guess is refused, without naming it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.0.chars().count() < 16 {
+            return Err("METRICS_BEARER_TOKEN must be at least 16 characters".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Exact origins (`scheme://host[:port]`), as browsers send them in `Origin`.
+#[derive(Debug, Clone, Default)]
+pub struct OriginList(pub Vec<HeaderValue>);
+
+/// A comma-separated list of origins; empty for none. `*` and anything with
+/// a path are refused here, at start, rather than silently never matching.
+fn parse_origins(text: &str) -> Result<OriginList, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(parse_origin)
+        .collect::<Result<_, _>>()
+        .map(OriginList)
+}
+
+fn parse_origin(item: &str) -> Result<HeaderValue, String> {
+    if item.contains('*') {
+        return Err(format!(
+            "`{item}`: wildcards are not allowed in CORS_ALLOWED_ORIGINS; list each origin \
+             exactly, e.g. https://serviceb.example"
+        ));
+    }
+    let rest = item
+        .strip_prefix("https://")
+        .or_else(|| item.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{item}` is not an origin: it starts with https:// or http://"))?;
+    let bad = |c: char| matches!(c, '/' | '?' | '#' | '@') || c.is_whitespace() || c.is_control();
+    if rest.is_empty() || rest.contains(bad) {
+        return Err(format!(
+            "`{item}` is not an origin: scheme, host and port only, no path or trailing slash \
+             (e.g. https://serviceb.example or http://localhost:3000)"
+        ));
+    }
+    // Browsers send scheme and host in lower case.
+    HeaderValue::from_str(&item.to_ascii_lowercase())
+        .map_err(|_| format!("`{item}` is not an origin"))
+}
+
+/// A comma-separated list of networks; empty for none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetList(pub Vec<IpNet>);
+
+impl NetList {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// CIDRs (`10.0.0.0/8`) or single addresses (`127.0.0.1`, taken as /32 or
+/// /128), comma-separated; an empty text (an empty variable in `.env`) is none.
+fn parse_nets(text: &str) -> Result<NetList, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("`{item}` is not a CIDR (10.0.0.0/8) or an IP address"))
+        })
+        .collect::<Result<_, _>>()
+        .map(NetList)
 }
 
 /// What the server does on a timer so that nothing grows without bound.
@@ -456,6 +605,7 @@ impl std::fmt::Debug for ServeArgs {
                 &self.admin_password.as_ref().map(|_| "[redacted]"),
             )
             .field("admin_email", &self.admin_email)
+            .field("edge", &self.edge)
             .field("hours", &self.hours)
             .field("smtp", &self.smtp)
             .finish_non_exhaustive()
@@ -500,5 +650,67 @@ mod tests {
         assert_eq!(serve(&["--worker-threads", "3"]).worker_threads(), 3);
         assert_eq!(serve(&["--worker-threads", "0"]).worker_threads(), cores);
         assert_eq!(serve(&["serve"]).worker_threads(), cores);
+    }
+
+    #[test]
+    fn trusted_proxies_take_cidrs_and_single_addresses() {
+        let edge = serve(&[
+            "--trusted-proxies",
+            "10.0.0.0/8, 127.0.0.1,::1/128,10.1.2.3/16",
+        ])
+        .edge;
+        let nets: Vec<String> = edge
+            .trusted_proxies
+            .0
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            nets,
+            ["10.0.0.0/8", "127.0.0.1/32", "::1/128", "10.1.0.0/16"]
+        );
+        let argv = ["central-auth", "--trusted-proxies", "10.0.0.0/33"];
+        assert!(Cli::try_parse_from(argv).is_err());
+        assert!(serve(&["serve"]).edge.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn the_metrics_token_is_redacted_and_a_short_one_refused() {
+        let edge = serve(&["--metrics-bearer-token", "a metrics scrape secret"]).edge;
+        let shown = format!("{edge:?}");
+        assert!(!shown.contains("scrape secret"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+        assert_eq!(edge.metrics_bearer_token.unwrap().check(), Ok(()));
+        let short = serve(&["--metrics-bearer-token", "short secret"]).edge;
+        let err = short.metrics_bearer_token.unwrap().check().unwrap_err();
+        assert!(
+            err.contains("at least 16") && !err.contains("short secret"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cors_origins_are_exact_and_a_wildcard_is_refused() {
+        let edge = serve(&[
+            "--cors-allowed-origins",
+            "https://B.example, http://localhost:3000",
+        ])
+        .edge;
+        assert_eq!(
+            edge.cors_allowed_origins.0,
+            ["https://b.example", "http://localhost:3000"]
+        );
+        assert!(serve(&["serve"]).edge.cors_allowed_origins.0.is_empty());
+        for bad in [
+            "*",
+            "https://*.example",
+            "https://b.example/",
+            "b.example",
+            "https://",
+        ] {
+            let argv = ["central-auth", "--cors-allowed-origins", bad];
+            let err = Cli::try_parse_from(argv).unwrap_err().to_string();
+            assert!(err.contains("origin"), "{bad}: {err}");
+        }
     }
 }

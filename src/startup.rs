@@ -27,8 +27,10 @@ use crate::domain::{Core, CoreSettings};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
 use crate::http;
-use crate::http::metrics::Metrics;
+use crate::http::client_addr::TrustedProxies;
+use crate::http::metrics::{Metrics, MetricsAccess};
 use crate::http::rates::{AddressRateSettings, AddressRates};
+use crate::http::serve::ConnectionLimits;
 use crate::http::state::AppState;
 use crate::storage::{self, Database, PoolSettings, SqliteSync};
 
@@ -108,6 +110,28 @@ fn address_rates(l: &LimitArgs) -> AddressRateSettings {
         status: rate(l, l.rate_status_per_min, l.rate_status_burst),
         sign_in: rate(l, l.rate_signin_per_min, l.rate_signin_burst),
     }
+}
+
+/// `TRUSTED_PROXIES`, or the deprecated `TRUST_PROXY_HEADERS=true` in its
+/// safe reading (one hop), said so in the log at start.
+fn trusted_proxies(serve: &ServeArgs) -> TrustedProxies {
+    let edge = &serve.edge;
+    let legacy = edge.trust_proxy_headers;
+    if legacy && edge.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "TRUST_PROXY_HEADERS is deprecated: set TRUSTED_PROXIES to your proxies' addresses \
+             instead; until then only the last X-Forwarded-For entry (the one the direct peer \
+             appended) is believed, from any peer"
+        );
+    } else if legacy {
+        tracing::warn!(
+            "TRUST_PROXY_HEADERS is deprecated and ignored because TRUSTED_PROXIES is set; remove it"
+        );
+    }
+    TrustedProxies::new(
+        edge.trusted_proxies.0.clone(),
+        legacy && edge.trusted_proxies.is_empty(),
+    )
 }
 
 fn initial_schedule(hours: &InitialHours) -> anyhow::Result<ScheduleInput> {
@@ -234,6 +258,7 @@ pub struct Application {
     outbox: OutboxWorker,
     db: Database,
     upkeep_every: u32,
+    connections: ConnectionLimits,
 }
 
 impl Application {
@@ -244,6 +269,9 @@ impl Application {
         serve: &ServeArgs,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        if let Some(token) = &serve.edge.metrics_bearer_token {
+            token.check().map_err(anyhow::Error::msg)?;
+        }
         let listener = TcpListener::bind(serve.bind).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another program (perhaps another Central Auth) is listening there; \
@@ -273,7 +301,13 @@ impl Application {
         let state = AppState {
             core,
             metrics: Metrics::new(),
-            trust_proxy_headers: serve.trust_proxy_headers,
+            metrics_access: Arc::new(MetricsAccess::new(
+                serve.edge.metrics_allow.0.clone(),
+                serve.edge.metrics_bearer_token.as_ref().map(|t| t.expose()),
+            )),
+            proxies: Arc::new(trusted_proxies(serve)),
+            cors: http::cors::policy(&serve.edge.cors_allowed_origins.0),
+            request_timeout: Duration::from_secs(serve.edge.request_timeout_secs.max(1)),
             rates: AddressRates::new(address_rates(&serve.limits)),
         };
         Ok(Self {
@@ -282,6 +316,12 @@ impl Application {
             outbox,
             db,
             upkeep_every: serve.upkeep.upkeep_every_secs,
+            connections: ConnectionLimits {
+                header_read_timeout: Duration::from_secs(
+                    serve.edge.header_read_timeout_secs.max(1),
+                ),
+                max_connections: serve.edge.max_connections.max(1),
+            },
         })
     }
 
@@ -321,18 +361,12 @@ impl Application {
         let outbox = tokio::spawn(self.outbox.run());
         let db = self.db;
         let app = http::app(self.state);
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        http::serve::serve(self.listener, app, self.connections, shutdown).await;
         upkeep.abort();
         db_upkeep.abort();
         // A message being sent keeps its lease and is retried when it expires.
         outbox.abort();
         db.close().await;
-        served?;
         Ok(())
     }
 }

@@ -13,8 +13,8 @@ import { requireExecutable } from "./require-executable.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SHOTS = path.join(ROOT, "target", "e2e-screenshots");
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
+export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

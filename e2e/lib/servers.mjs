@@ -114,6 +114,9 @@ export async function postJson(url, body) {
 
 /** Central Auth and ServiceB for one story, on 127.0.0.1. */
 export class Servers {
+  /** A free port on 127.0.0.1, for a server of the test's own. */
+  static freePort = freePort;
+
   #centralAuthPort;
   #exampleServicePort;
   #env;
@@ -142,8 +145,11 @@ export class Servers {
     };
   }
 
-  /** Central Auth on a fresh SQLite database, operating hours off; resolves once /readyz answers. */
-  async startCentralAuth({ adminPassword }) {
+  /**
+   * Central Auth on a fresh SQLite database, operating hours off; resolves once /readyz answers.
+   * `env`: more settings, e.g. `{ CORS_ALLOWED_ORIGINS: "…" }`.
+   */
+  async startCentralAuth({ adminPassword, env = {} }) {
     this.#centralAuth = startProcess("central-auth", CENTRAL_AUTH_BIN, ["serve"], {
       ...this.#env,
       BIND_ADDR: `127.0.0.1:${this.#centralAuthPort}`,
@@ -151,6 +157,7 @@ export class Servers {
       DATABASE_URL: `sqlite://${path.join(this.work, "central-auth.db")}`,
       ADMIN_PASSWORD: adminPassword,
       OPERATING_HOURS_ENABLED: "false",
+      ...env,
     }, this.work);
     await waitForHttp(`${this.centralAuthUrl}/readyz`, this.#centralAuth);
   }

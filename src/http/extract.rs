@@ -2,7 +2,7 @@
 //! JSON bodies with field-precise errors, query strings, and admin auth.
 
 use axum::body::Bytes;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
@@ -12,11 +12,15 @@ use serde::de::DeserializeOwned;
 use crate::domain::FieldError;
 use crate::domain::model::{Admin, ClientInfo};
 use crate::domain::secret::AdminToken;
+use crate::http::json_guard;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
-/// A JSON body. Syntax errors are 400 `malformed_json`; a body that parses but
-/// does not fit the schema is 422 `validation_failed` naming the field.
+/// A JSON body. A `Content-Type` other than JSON is 415
+/// `unsupported_media_type`; syntax errors and nesting deeper than
+/// [`json_guard::MAX_DEPTH`] are 400 `malformed_json`; a NUL character
+/// anywhere, or a body that parses but does not fit the schema, is 422
+/// `validation_failed` naming the field.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -58,8 +62,23 @@ async fn body_bytes(req: Request) -> Result<Bytes, ApiError> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Refused before serde builds anything from it.
+    if json_guard::nests_deeper_than(bytes, json_guard::MAX_DEPTH) {
+        return Err(ApiError::MalformedJson(format!(
+            "JSON nested deeper than {} levels",
+            json_guard::MAX_DEPTH
+        )));
+    }
+    // A raw NUL is not JSON either, but it is the same refusal as an escaped
+    // one (below): a NUL byte, wherever it is.
+    if bytes.contains(&0) {
+        return Err(nul_refused("body"));
+    }
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    if let Some(field) = json_guard::nul_field(&value) {
+        return Err(nul_refused(&field));
+    }
     if !value.is_object() {
         return Err(ApiError::validation(vec![FieldError::new(
             "body",
@@ -82,6 +101,13 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::validation(vec![FieldError::new(field, message)])
     })
+}
+
+fn nul_refused(field: &str) -> ApiError {
+    ApiError::validation(vec![FieldError::new(
+        field,
+        "must not contain NUL characters",
+    )])
 }
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -113,7 +139,7 @@ where
     }
 }
 
-/// Query parameters; a value of the wrong type is 422.
+/// Query parameters; a value of the wrong type, or a NUL in any, is 422.
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
 
@@ -125,6 +151,16 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // `%00` decodes to a NUL: refused at its parameter, as in a body.
+        if let Ok(Query(pairs)) =
+            Query::<Vec<(String, String)>>::from_request_parts(parts, state).await
+            && let Some((name, _)) = pairs
+                .iter()
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let field = if name.contains('\0') { "query" } else { name };
+            return Err(nul_refused(field));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
@@ -190,9 +226,8 @@ impl FromRequestParts<AppState> for AdminBearer {
 }
 
 /// The caller's address and user agent. The address is the TCP peer's, or,
-/// when the server is told it sits behind a trusted proxy, the last
-/// `X-Forwarded-For` entry: the one that proxy appended. Entries before it
-/// come from the client and could be forged.
+/// when that peer is a trusted proxy, what `X-Forwarded-For` says past the
+/// trusted hops (see [`crate::http::client_addr`]).
 #[derive(Debug, Clone)]
 pub struct Caller(pub ClientInfo);
 
@@ -203,24 +238,19 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .trust_proxy_headers
-            .then(|| parts.headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        let peer = parts
+        // Without a peer (a server not started with connect info) nothing
+        // vouches for the header either: the address stays unknown.
+        let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+            .map(|ConnectInfo(addr)| state.proxies.client_ip(addr.ip(), &parts.headers));
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(1024).collect());
         Ok(Caller(ClientInfo {
-            ip: forwarded.or(peer).map(|ip| ip.to_canonical().to_string()),
+            ip: ip.map(|ip| ip.to_string()),
             user_agent,
         }))
     }

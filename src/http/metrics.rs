@@ -2,10 +2,15 @@
 //! status. The recorder belongs to the app state rather than being installed
 //! globally, so several servers can run in one process (the tests do).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ipnet::IpNet;
+
 use metrics::Recorder;
+
+use crate::domain::secret::TokenHash;
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -90,8 +95,88 @@ fn method_label(method: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// Who may read `/metrics` (`METRICS_ALLOW`, `METRICS_BEARER_TOKEN`).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    /// Empty: any address.
+    allow: Vec<IpNet>,
+    /// Only the token's hash is kept, compared in constant time.
+    token: Option<TokenHash>,
+}
+
+/// Why a scrape was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    Address,
+    Token,
+}
+
+impl MetricsAccess {
+    pub fn new(allow: Vec<IpNet>, token: Option<&str>) -> Self {
+        Self {
+            allow,
+            token: token.map(TokenHash::of),
+        }
+    }
+
+    /// Checks the client's address (`None`: unknown), then the bearer token.
+    pub fn check(&self, client: Option<IpAddr>, bearer: Option<&str>) -> Result<(), Refused> {
+        if !self.allow.is_empty() {
+            let allowed = client.is_some_and(|ip| {
+                let ip = ip.to_canonical();
+                self.allow.iter().any(|net| net.contains(&ip))
+            });
+            if !allowed {
+                return Err(Refused::Address);
+            }
+        }
+        match (&self.token, bearer) {
+            (None, _) => Ok(()),
+            (Some(expected), Some(given)) if expected.matches(&TokenHash::of(given)) => Ok(()),
+            (Some(_), _) => Err(Refused::Token),
+        }
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn by_default_anyone_may_read() {
+        assert_eq!(
+            MetricsAccess::default().check(ip("203.0.113.1"), None),
+            Ok(())
+        );
+        assert_eq!(MetricsAccess::default().check(None, None), Ok(()));
+    }
+
+    #[test]
+    fn the_address_list_and_the_token_are_both_checked() {
+        let access = MetricsAccess::new(
+            vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+            Some("a metrics scrape secret"),
+        );
+        let token = Some("a metrics scrape secret");
+        assert_eq!(access.check(ip("10.1.2.3"), token), Ok(()));
+        assert_eq!(access.check(ip("::ffff:10.1.2.3"), token), Ok(()));
+        assert_eq!(access.check(ip("::1"), token), Ok(()));
+        assert_eq!(access.check(ip("192.0.2.1"), token), Err(Refused::Address));
+        assert_eq!(access.check(None, token), Err(Refused::Address));
+        assert_eq!(access.check(ip("10.1.2.3"), None), Err(Refused::Token));
+        assert_eq!(
+            access.check(ip("10.1.2.3"), Some("a metrics scrape secreT")),
+            Err(Refused::Token)
+        );
     }
 }

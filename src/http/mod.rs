@@ -2,13 +2,17 @@
 //! middleware around them. Handlers parse input into domain types, call the
 //! domain, and shape the answer; nothing else.
 
+pub mod client_addr;
 pub mod console;
+pub mod cors;
 pub mod extract;
+pub mod json_guard;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod rates;
 pub mod routes;
+pub mod serve;
 pub mod state;
 pub mod views;
 pub mod web;
@@ -17,8 +21,10 @@ use std::any::Any;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -50,6 +56,11 @@ user agent): a QR code, valid 2 minutes, single use. Show `qr_image`.
 session token (a JWT).
 4. `POST /api/auth/validate-session` on each request of the person (it renews the \
 session), and `POST /api/auth/logout` at the end.
+
+Request bodies are JSON objects (`Content-Type: application/json`; another type is 415 \
+`unsupported_media_type`), at most 64 KiB and nested at most 32 levels (deeper is 400 \
+`malformed_json`); a NUL character in any string or query parameter is 422 `validation_failed` \
+at that field.
 
 Errors are RFC 9457 problem documents with a stable `code` to switch on. Logins happen \
 only within the operating hours (`GET /api/system/status`).";
@@ -132,6 +143,16 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rates::limit,
+        ))
+        // Outside the rate limit, so a page of an allowed origin can read its 429.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ))
+        // Inside `observe`, so the bare 408 becomes a problem document and is counted.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -51,6 +51,10 @@ pub enum ApiError {
     RouteNotFound,
     #[error("method not allowed on this route")]
     MethodNotAllowed,
+    #[error("the request was not completed in time; send it again")]
+    RequestTimeout,
+    #[error("this address may not read this route")]
+    AddressNotAllowed,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -106,6 +110,8 @@ fn status_and_title(err: &ApiError) -> (StatusCode, &'static str) {
         ApiError::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
         ApiError::RouteNotFound => (S::NOT_FOUND, "Not found"),
         ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "Method not allowed"),
+        ApiError::RequestTimeout => (S::REQUEST_TIMEOUT, "Request timeout"),
+        ApiError::AddressNotAllowed => (S::FORBIDDEN, "Forbidden"),
         ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "Internal server error"),
     }
 }
@@ -119,6 +125,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RouteNotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RequestTimeout => "request_timeout",
+            ApiError::AddressNotAllowed => "forbidden",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -224,6 +232,7 @@ pub fn problem_for_status(status: StatusCode) -> Response {
     let err = match status {
         StatusCode::NOT_FOUND => ApiError::RouteNotFound,
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
         other => {

@@ -82,7 +82,8 @@ pub struct Options {
     pub database: Option<TestDb>,
     /// Start the clock here, else at `test_start()`.
     pub now: Option<Timestamp>,
-    /// Behind a trusted proxy: client addresses from `X-Forwarded-For`.
+    /// Behind a trusted proxy: the test client's loopback address is one
+    /// (`--trusted-proxies`), so `X-Forwarded-For` names the client.
     pub trust_proxy_headers: bool,
     /// Listen here, else on a free loopback port.
     pub bind: Option<std::net::SocketAddr>,
@@ -125,7 +126,7 @@ fn serve_args(options: &Options) -> ServeArgs {
         argv.extend(["--smtp-port".into(), port.to_string()]);
     }
     if options.trust_proxy_headers {
-        argv.extend(["--trust-proxy-headers".into(), "true".into()]);
+        argv.extend(["--trusted-proxies".into(), "127.0.0.1/32,::1/128".into()]);
     }
     argv.extend(options.args.iter().cloned());
     Cli::try_parse_from(argv)

@@ -1,6 +1,9 @@
-//! Behind a trusted proxy the client's address is the `X-Forwarded-For`
-//! entry that proxy appended (the last one); otherwise the header is ignored,
-//! since any client can send it.
+//! The client's address comes from `X-Forwarded-For` only when the TCP peer
+//! is a trusted proxy (`TRUSTED_PROXIES`), walked from the right past the
+//! trusted hops; from anyone else the header is ignored, since any client can
+//! send it. The test client's loopback address plays the proxy. Whether the
+//! phone's address was taken as `CLIENT_IP` (the browser's, reported by the
+//! service) shows in the scan's `same_network`.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -8,42 +11,86 @@ use serde_json::{Value, json};
 use crate::flow::{CLIENT_IP, Flow};
 use crate::harness::{Options, TestApp, expect_json};
 
-/// Scans a fresh QR code with `X-Forwarded-For: forwarded`; the scan body.
-async fn scan_through_proxy(flow: &Flow, forwarded: &str) -> Value {
+/// Scans a fresh QR code with one `X-Forwarded-For` line per entry of
+/// `lines`; whether the phone counted as on the browser's network.
+async fn same_network_through(flow: &Flow, lines: &[&str]) -> bool {
     let qr = flow.qr().await;
-    let res = flow
-        .app
-        .client
-        .post(flow.app.url("/api/auth/qr/scan"))
-        .header("x-forwarded-for", forwarded)
+    let mut req = flow.app.client.post(flow.app.url("/api/auth/qr/scan"));
+    for line in lines {
+        req = req.header("x-forwarded-for", *line);
+    }
+    let res = req
         .json(&json!({"qr_token": qr, "auth_key": flow.auth_key}))
         .send()
         .await
         .unwrap();
-    expect_json(res, StatusCode::OK).await
+    let body: Value = expect_json(res, StatusCode::OK).await;
+    body["requester"]["same_network"].as_bool().unwrap()
 }
 
-#[tokio::test]
-async fn behind_a_trusted_proxy_the_last_forwarded_address_is_the_client() {
+async fn flow_with(args: &[&str]) -> Flow {
     let app = TestApp::spawn_with(Options {
-        trust_proxy_headers: true,
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
         ..Options::default()
     })
     .await;
-    let flow = Flow::start_on(app).await;
-    // The first entry is whatever the client claimed; the proxy appended the real one.
-    let forged_first = scan_through_proxy(&flow, &format!("{CLIENT_IP}, 198.51.100.9")).await;
-    assert_eq!(forged_first["requester"]["same_network"], false);
-    let real_last = scan_through_proxy(&flow, &format!("198.51.100.9, {CLIENT_IP}")).await;
-    assert_eq!(real_last["requester"]["same_network"], true);
+    Flow::start_on(app).await
 }
 
 #[tokio::test]
-async fn without_a_trusted_proxy_the_header_is_ignored() {
+async fn without_trusted_proxies_the_header_is_ignored() {
     let flow = Flow::start().await;
-    let scanned = scan_through_proxy(&flow, CLIENT_IP).await;
-    assert_eq!(
-        scanned["requester"]["same_network"], false,
+    assert!(
+        !same_network_through(&flow, &[CLIENT_IP]).await,
         "the phone is 127.0.0.1"
     );
+}
+
+#[tokio::test]
+async fn a_spoofed_header_from_an_untrusted_peer_is_ignored() {
+    let flow = flow_with(&["--trusted-proxies", "10.0.0.0/8,::1/128"]).await;
+    assert!(!same_network_through(&flow, &[CLIENT_IP]).await);
+}
+
+#[tokio::test]
+async fn from_a_trusted_proxy_the_entry_it_appended_is_the_client() {
+    let flow = flow_with(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    assert!(same_network_through(&flow, &[CLIENT_IP]).await);
+    // The first entry is whatever the client claimed; the proxy appended the real one.
+    assert!(same_network_through(&flow, &[&format!("198.51.100.9, {CLIENT_IP}")]).await);
+    assert!(!same_network_through(&flow, &[&format!("{CLIENT_IP}, 198.51.100.9")]).await);
+}
+
+#[tokio::test]
+async fn several_trusted_hops_are_walked_past() {
+    let flow = flow_with(&["--trusted-proxies", "127.0.0.1/32,10.0.0.0/8"]).await;
+    let chain = format!("192.0.2.1, {CLIENT_IP}, 10.2.0.1, 10.0.0.7");
+    assert!(same_network_through(&flow, &[&chain]).await);
+    // With only the outer proxy trusted, the inner one is the client.
+    let flow = flow_with(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    assert!(!same_network_through(&flow, &[&format!("{CLIENT_IP}, 10.0.0.7")]).await);
+}
+
+#[tokio::test]
+async fn a_forged_first_header_line_no_longer_wins() {
+    let flow = flow_with(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    // A client's own header line comes first; the proxy adds its line after it.
+    assert!(!same_network_through(&flow, &[CLIENT_IP, "198.51.100.9"]).await);
+    assert!(same_network_through(&flow, &["198.51.100.9", CLIENT_IP]).await);
+}
+
+#[tokio::test]
+async fn a_malformed_entry_stops_the_walk() {
+    let flow = flow_with(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    // Past the junk nothing is vouched for: the proxy itself is the client.
+    assert!(!same_network_through(&flow, &[&format!("{CLIENT_IP}, not-an-address")]).await);
+    assert!(!same_network_through(&flow, &[&format!("{CLIENT_IP},")]).await);
+}
+
+#[tokio::test]
+async fn the_deprecated_switch_believes_one_hop_only() {
+    let flow = flow_with(&["--trust-proxy-headers", "true"]).await;
+    assert!(same_network_through(&flow, &[&format!("10.0.0.7, {CLIENT_IP}")]).await);
+    // It no longer walks: the entry left of the last one is never taken.
+    assert!(!same_network_through(&flow, &[&format!("{CLIENT_IP}, 10.0.0.7")]).await);
 }
