@@ -34,6 +34,8 @@ pub struct World {
     pub clock: ManualClock,
     pub admin: String,
     pub service_id: String,
+    /// ServiceB's API key, for calls made as ServiceB outside the site.
+    pub api_key: String,
     pub browser: Browser,
     _db: TempDir,
 }
@@ -99,6 +101,7 @@ impl World {
             clock,
             admin,
             service_id,
+            api_key,
             browser: Browser::new(&site),
             _db: dir,
         }

@@ -168,12 +168,28 @@ async fn the_locked_code_answers_too_many_attempts() {
     let login = world.browser.get("/login").await;
     let token = qr_token_of(&login.html);
     let pin = world.pin(&login.html, &john).await;
-    // Five wrong PINs from someone who got hold of the token, then ours.
+    // Someone who got hold of the token but not ServiceB's key cannot spend
+    // its attempts: without credentials the PIN is not even checked.
+    let stranger = world
+        .api
+        .post(format!("{}/api/auth/pin/verify", world.central))
+        .json(&json!({"qr_token": token, "pin": wrong_pin(&pin)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    // Five wrong PINs sent as ServiceB (another of its instances, say) lock
+    // the code; the page then says so rather than failing.
     for _ in 0..5 {
         world
             .api
             .post(format!("{}/api/auth/pin/verify", world.central))
-            .json(&json!({"qr_token": token, "pin": wrong_pin(&pin)}))
+            .json(&json!({
+                "qr_token": token,
+                "pin": wrong_pin(&pin),
+                "service_id": world.service_id,
+                "api_key": world.api_key,
+            }))
             .send()
             .await
             .unwrap();
