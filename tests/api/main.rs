@@ -28,6 +28,7 @@ mod registration;
 mod schedule;
 mod secrets;
 mod services;
+mod signing_keys;
 mod smtp;
 mod users;
 mod web;
