@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::flow::{Flow, text};
+use crate::flow::Flow;
 use crate::harness::{Options, TestApp, TestDb, cli, expect_json, run_cli};
 
 /// Tokens name this issuer whatever port a restarted server gets.
@@ -364,7 +364,7 @@ async fn a_token_of_a_key_rotated_elsewhere_validates_at_once_on_every_instance(
     let said = rotate(&db, &[]);
     assert_eq!(
         kids(&jwks(&slow).await),
-        [old_kid.clone()],
+        std::slice::from_ref(&old_kid),
         "not loaded yet"
     );
     eventually("the quick instance publishes the new key", || async {
