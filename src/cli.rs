@@ -1,5 +1,5 @@
 //! The administrative subcommands: `init-db`, `create-admin`,
-//! `seed-services` and the interactive `setup`.
+//! `seed-services`, `rotate-signing-key` and the interactive `setup`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -49,6 +49,24 @@ pub async fn create_admin(cli: &Cli, args: &CreateAdminArgs) -> anyhow::Result<(
     } else {
         println!("Admin '{}' existed: password changed.", username.as_str());
     }
+    Ok(())
+}
+
+pub async fn rotate_signing_key(cli: &Cli) -> anyhow::Result<()> {
+    let core = open_core(cli).await?;
+    let rotation = core.rotate_signing_key().await?;
+    println!("New signing key {} signs from now on.", rotation.new_kid);
+    if let Some(old) = rotation.retired_kid {
+        println!(
+            "The old key {old} no longer signs; tokens it signed still validate, and it stays in \
+             /.well-known/jwks.json until {} (the longest a session lives).",
+            rotation.published_until
+        );
+    }
+    println!(
+        "Running servers sign with the new key within {} seconds (SIGNING_KEY_RELOAD_SECS).",
+        cli.serve.keys.signing_key_reload_secs.max(1)
+    );
     Ok(())
 }
 

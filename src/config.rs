@@ -36,6 +36,10 @@ pub enum Command {
     CreateAdmin(CreateAdminArgs),
     /// Register the example services ServiceB and AppC and print their keys once.
     SeedServices,
+    /// Make a new session-signing key current. The old one stops signing and
+    /// stays in the JWKS until the last token it signed can have expired;
+    /// running servers switch within SIGNING_KEY_RELOAD_SECS.
+    RotateSigningKey,
     /// Interactive first-time setup: database, an admin, the example services.
     Setup,
 }
@@ -175,6 +179,56 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
+    #[command(flatten)]
+    pub keys: SigningKeyArgs,
+}
+
+/// The keys that sign session tokens.
+#[derive(Clone, Args)]
+pub struct SigningKeyArgs {
+    /// 32 random bytes in base64 (`openssl rand -base64 32`) that encrypt the
+    /// private signing keys in the database. Unset: they are stored in clear
+    /// (a warning at start). Once set, it must be given on every start.
+    #[arg(
+        long,
+        env = "SIGNING_KEY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        conflicts_with = "signing_key_encryption_key_file",
+        global = true
+    )]
+    pub signing_key_encryption_key: Option<String>,
+    /// A file holding that key instead (e.g. a container secret).
+    #[arg(long, env = "SIGNING_KEY_ENCRYPTION_KEY_FILE", global = true)]
+    pub signing_key_encryption_key_file: Option<PathBuf>,
+    /// Seconds between checks for a signing key rotated by another instance
+    /// or `rotate-signing-key`: how soon this server signs with a new key.
+    /// (A token signed with a key it does not know yet makes it look at once.)
+    #[arg(
+        long,
+        env = "SIGNING_KEY_RELOAD_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub signing_key_reload_secs: u32,
+}
+
+impl std::fmt::Debug for SigningKeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyArgs")
+            .field(
+                "signing_key_encryption_key",
+                &self
+                    .signing_key_encryption_key
+                    .as_ref()
+                    .map(|_| "[redacted]"),
+            )
+            .field(
+                "signing_key_encryption_key_file",
+                &self.signing_key_encryption_key_file,
+            )
+            .field("signing_key_reload_secs", &self.signing_key_reload_secs)
+            .finish()
+    }
 }
 
 /// The HTTP edge: who may call from where, and how long a client may take.
@@ -608,6 +662,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("edge", &self.edge)
             .field("hours", &self.hours)
             .field("smtp", &self.smtp)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }

@@ -55,6 +55,7 @@ async fn run(args: Cli) -> anyhow::Result<()> {
         Some(Command::InitDb) => cli::init_db(&args).await,
         Some(Command::CreateAdmin(admin)) => cli::create_admin(&args, admin).await,
         Some(Command::SeedServices) => cli::seed_services(&args).await,
+        Some(Command::RotateSigningKey) => cli::rotate_signing_key(&args).await,
         Some(Command::Setup) => cli::setup(&args).await,
     }
 }

@@ -11,16 +11,20 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 use tokio::net::TcpListener;
+use zeroize::Zeroizing;
 
 use crate::clock::Clock;
-use crate::config::{DatabaseArgs, InitialHours, LimitArgs, ServeArgs, SqliteSynchronous};
+use crate::config::{
+    DatabaseArgs, InitialHours, LimitArgs, ServeArgs, SigningKeyArgs, SqliteSynchronous,
+};
 use crate::domain::admins::FirstAdmin;
 use crate::domain::password::PasswordHasher;
 use crate::domain::rates::Rate;
 use crate::domain::registration::{DigestSettings, QueueCaps};
 use crate::domain::schedule::{Schedule, ScheduleInput};
+use crate::domain::sealing::KeyEncryptionKey;
 use crate::domain::secret::Password;
-use crate::domain::signing;
+use crate::domain::signing::{KeyRing, SigningSettings};
 use crate::domain::throttle::GuessingPolicy;
 use crate::domain::upkeep::Retention;
 use crate::domain::{Core, CoreSettings};
@@ -92,8 +96,45 @@ pub async fn core(
         flows: SignedDuration::from_hours(i64::from(u.purge_after_hours)),
         emails: SignedDuration::from_hours(24 * i64::from(u.outbox_keep_days)),
     };
-    let signer = signing::load_signer(&db, public_url, clock.now()).await?;
-    Ok(Core::new(db, clock, hasher, settings, signer))
+    let signing = SigningSettings {
+        encryption: encryption_key(&serve.keys)?,
+        keep_retired: settings
+            .session_max_lifetime
+            .saturating_add(SignedDuration::from_secs(i64::from(reload_every(
+                &serve.keys,
+            )))),
+    };
+    let keys = KeyRing::open(db.clone(), public_url, signing, clock.now()).await?;
+    Ok(Core::new(db, clock, hasher, settings, keys))
+}
+
+/// `SIGNING_KEY_RELOAD_SECS`, at least one.
+fn reload_every(keys: &SigningKeyArgs) -> u32 {
+    keys.signing_key_reload_secs.max(1)
+}
+
+/// The key that seals the signing keys, from the setting or its file. The
+/// messages name the setting, never the value.
+fn encryption_key(keys: &SigningKeyArgs) -> anyhow::Result<Option<KeyEncryptionKey>> {
+    let (setting, text) = match (
+        &keys.signing_key_encryption_key,
+        &keys.signing_key_encryption_key_file,
+    ) {
+        (Some(text), _) => ("SIGNING_KEY_ENCRYPTION_KEY", Zeroizing::new(text.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "SIGNING_KEY_ENCRYPTION_KEY_FILE: cannot read {}: {e}",
+                    path.display()
+                )
+            })?;
+            ("SIGNING_KEY_ENCRYPTION_KEY_FILE", Zeroizing::new(text))
+        }
+        (None, None) => return Ok(None),
+    };
+    KeyEncryptionKey::parse(&text)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{setting} {e}"))
 }
 
 /// A limit's rate, unless it is 0 or `RATE_LIMITS=off`.
@@ -259,6 +300,7 @@ pub struct Application {
     db: Database,
     upkeep_every: u32,
     connections: ConnectionLimits,
+    reload_keys_every: u32,
 }
 
 impl Application {
@@ -322,6 +364,7 @@ impl Application {
                 ),
                 max_connections: serve.edge.max_connections.max(1),
             },
+            reload_keys_every: reload_every(&serve.keys),
         })
     }
 
@@ -358,12 +401,25 @@ impl Application {
                 }
             }
         });
+        let every = Duration::from_secs(u64::from(self.reload_keys_every));
+        let core = self.state.core.clone();
+        let key_reload = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(err) = core.reload_signing_keys().await {
+                    tracing::warn!(error = %err, "reading the signing keys failed; signing on with the current one");
+                }
+            }
+        });
         let outbox = tokio::spawn(self.outbox.run());
         let db = self.db;
         let app = http::app(self.state);
         http::serve::serve(self.listener, app, self.connections, shutdown).await;
         upkeep.abort();
         db_upkeep.abort();
+        key_reload.abort();
         // A message being sent keeps its lease and is retried when it expires.
         outbox.abort();
         db.close().await;

@@ -11,7 +11,9 @@ use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::domain::password::PasswordHasher;
 use crate::domain::rates::KeyedLimit;
-use crate::domain::session_token::SessionSigner;
+use crate::domain::secret::SessionToken;
+use crate::domain::session_token::{SessionClaims, SessionSigner};
+use crate::domain::signing::{KeyRing, Rotation};
 use crate::domain::throttle::AddressFailures;
 use crate::domain::types::ServiceId;
 use crate::storage::Database;
@@ -84,7 +86,8 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: PasswordHasher,
     pub(crate) settings: Arc<CoreSettings>,
-    pub(crate) signer: Arc<SessionSigner>,
+    /// The signing keys; the signer in use is swapped when they change.
+    pub(crate) keys: Arc<KeyRing>,
     /// Rung after an email is queued, so the outbox worker sends it at once.
     pub(crate) outbox_wake: Arc<Notify>,
     /// `qr/generate` per authenticated service (see `generate_qr`).
@@ -99,7 +102,7 @@ impl Core {
         clock: Arc<dyn Clock>,
         hasher: PasswordHasher,
         settings: CoreSettings,
-        signer: SessionSigner,
+        keys: KeyRing,
     ) -> Self {
         Self {
             generate_rate: Arc::new(KeyedLimit::new(settings.generate_rate)),
@@ -110,7 +113,7 @@ impl Core {
             clock,
             hasher,
             settings: Arc::new(settings),
-            signer: Arc::new(signer),
+            keys: Arc::new(keys),
             outbox_wake: Arc::new(Notify::new()),
         }
     }
@@ -136,8 +139,41 @@ impl Core {
         Ok(recipients)
     }
 
-    pub fn signer(&self) -> &SessionSigner {
-        &self.signer
+    /// The signer in use now (a rotation swaps it).
+    pub fn signer(&self) -> Arc<SessionSigner> {
+        self.keys.current()
+    }
+
+    /// The claims of a token signed by one of our published keys. A kid we
+    /// do not know may be a key another instance has started signing with:
+    /// the keys are read again (at most once a second) before saying no.
+    pub(crate) async fn verify_session_token(
+        &self,
+        token: &SessionToken,
+    ) -> Option<Arc<SessionClaims>> {
+        let signer = self.signer();
+        match signer.verify(token) {
+            Ok(claims) => Some(claims),
+            Err(_) if signer.names_unknown_kid(token) => {
+                if self.keys.reload_for_unknown_kid(self.now()).await {
+                    self.signer().verify(token).ok()
+                } else {
+                    None
+                }
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Picks up keys rotated elsewhere and drops retired keys whose time
+    /// is up (called on a timer, `SIGNING_KEY_RELOAD_SECS`).
+    pub async fn reload_signing_keys(&self) -> Result<bool, DomainError> {
+        self.keys.reload(self.now()).await
+    }
+
+    /// `rotate-signing-key`: a new key signs from now on.
+    pub async fn rotate_signing_key(&self) -> Result<Rotation, DomainError> {
+        self.keys.rotate(self.now()).await
     }
 
     pub fn settings(&self) -> &CoreSettings {

@@ -20,6 +20,7 @@ pub mod rates;
 pub mod registration;
 pub mod reports;
 pub mod schedule;
+pub mod sealing;
 pub mod secret;
 pub mod service_registry;
 pub mod session_token;

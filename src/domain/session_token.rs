@@ -151,6 +151,20 @@ impl SessionSigner {
         &self.jwks
     }
 
+    /// The kid of the key that signs.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Whether `token` names a kid this signer does not have: a key made
+    /// (by another instance, or the CLI) since the keys were last read.
+    pub fn names_unknown_kid(&self, token: &SessionToken) -> bool {
+        jsonwebtoken::decode_header(token.expose())
+            .ok()
+            .and_then(|header| header.kid)
+            .is_some_and(|kid| !self.decoding.contains_key(&kid))
+    }
+
     pub fn sign(
         &self,
         user_id: &str,

@@ -34,6 +34,7 @@ mod registration;
 mod schedule;
 mod secrets;
 mod services;
+mod signing_keys;
 mod slow_clients;
 mod smtp;
 mod throttle;

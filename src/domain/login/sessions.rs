@@ -84,9 +84,8 @@ impl Core {
         &self,
         token: &SessionToken,
     ) -> Result<Option<(Arc<SessionClaims>, SessionRecord)>, DomainError> {
-        let claims = match self.signer.verify(token) {
-            Ok(c) => c,
-            Err(_) => return Ok(None),
+        let Some(claims) = self.verify_session_token(token).await else {
+            return Ok(None);
         };
         let Some(session) = self.db.find_session(&claims.sid).await? else {
             return Ok(None);
@@ -152,7 +151,7 @@ impl Core {
         let token = if claims.exp == expires_at.as_second() {
             token.clone()
         } else {
-            self.signer.renewed(
+            self.signer().renewed(
                 session.user_id.as_str(),
                 session.service_id.as_str(),
                 &session.session_id,

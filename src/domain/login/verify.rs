@@ -208,7 +208,7 @@ impl Core {
         session_id: String,
         times: &SessionTimes,
     ) -> Result<Login, DomainError> {
-        let token = self.signer.sign(
+        let token = self.signer().sign(
             user.user_id.as_str(),
             qr.service_id.as_str(),
             &session_id,
