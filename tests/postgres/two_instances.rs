@@ -93,7 +93,7 @@ impl Pair {
         let res = on
             .post(
                 "/api/auth/validate-session",
-                &json!({"session_token": token}),
+                &json!({"session_token": token, "service_id": self.service_id}),
             )
             .await;
         expect_json(res, StatusCode::OK).await
