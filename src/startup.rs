@@ -379,40 +379,37 @@ impl Application {
     ) -> anyhow::Result<()> {
         let metrics = self.state.metrics.clone();
         let (rates, core) = (self.state.rates.clone(), self.state.core.clone());
-        let upkeep = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
-            loop {
-                tick.tick().await;
-                metrics.upkeep();
-                // Keyed rate state would otherwise grow with every address seen.
-                rates.upkeep();
-                core.rates_upkeep();
-            }
+        let upkeep = every(Duration::from_secs(5), move || {
+            metrics.upkeep();
+            // Keyed rate state would otherwise grow with every address seen.
+            rates.upkeep();
+            core.rates_upkeep();
+            std::future::ready(())
         });
-        let every = Duration::from_secs(u64::from(self.upkeep_every.max(1)));
         let core = self.state.core.clone();
-        let db_upkeep = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(err) = core.upkeep().await {
-                    tracing::warn!(error = %err, "upkeep failed; the next run tries again");
+        let db_upkeep = every(
+            Duration::from_secs(u64::from(self.upkeep_every.max(1))),
+            move || {
+                let core = core.clone();
+                async move {
+                    if let Err(err) = core.upkeep().await {
+                        tracing::warn!(error = %err, "upkeep failed; the next run tries again");
+                    }
                 }
-            }
-        });
-        let every = Duration::from_secs(u64::from(self.reload_keys_every));
+            },
+        );
         let core = self.state.core.clone();
-        let key_reload = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(err) = core.reload_signing_keys().await {
-                    tracing::warn!(error = %err, "reading the signing keys failed; signing on with the current one");
+        let key_reload = every(
+            Duration::from_secs(u64::from(self.reload_keys_every)),
+            move || {
+                let core = core.clone();
+                async move {
+                    if let Err(err) = core.reload_signing_keys().await {
+                        tracing::warn!(error = %err, "reading the signing keys failed; signing on with the current one");
+                    }
                 }
-            }
-        });
+            },
+        );
         let outbox = tokio::spawn(self.outbox.run());
         let db = self.db;
         let app = http::app(self.state);
@@ -448,4 +445,21 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Runs `task` every `period` (the first run at once) until aborted; a run
+/// that overruns delays the next rather than bunching them up.
+fn every<F, Fut>(period: Duration, mut task: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            task().await;
+        }
+    })
 }
