@@ -76,7 +76,12 @@ impl<K: std::hash::Hash + Eq + Clone> KeyedLimit<K> {
 /// address by its /64 (one home or office network gets a whole /64, so a
 /// client could otherwise take a new address per request).
 pub fn address_key(ip: Option<&str>) -> IpAddr {
-    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+    // `to_canonical`: a server listening on `[::]` sees IPv4 clients as
+    // `::ffff:a.b.c.d`; masked to a /64 they would all share one key.
+    match ip
+        .and_then(|ip| ip.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+    {
         Some(IpAddr::V6(v6)) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
             IpAddr::V6(bits.into())
@@ -90,6 +95,18 @@ pub fn address_key(ip: Option<&str>) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_mapped_addresses_count_as_ipv4() {
+        assert_eq!(
+            address_key(Some("::ffff:203.0.113.7")),
+            address_key(Some("203.0.113.7"))
+        );
+        assert_ne!(
+            address_key(Some("::ffff:203.0.113.7")),
+            address_key(Some("::ffff:203.0.113.8"))
+        );
+    }
 
     #[test]
     fn ipv6_counts_by_its_64_and_ipv4_by_itself() {

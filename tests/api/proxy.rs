@@ -94,3 +94,33 @@ async fn the_deprecated_switch_believes_one_hop_only() {
     // It no longer walks: the entry left of the last one is never taken.
     assert!(!same_network_through(&flow, &[&format!("{CLIENT_IP}, 10.0.0.7")]).await);
 }
+
+/// Scans, as a phone at `phone_ip` behind the trusted proxy, a QR code that
+/// ServiceB asked for on behalf of a browser at `browser_ip`.
+async fn same_network_between(flow: &Flow, browser_ip: &str, phone_ip: &str) -> bool {
+    let body =
+        json!({"service_id": flow.service_id, "api_key": flow.api_key, "client_ip": browser_ip});
+    let created: Value = expect_json(flow.generate_with(&body).await, StatusCode::CREATED).await;
+    let res = flow
+        .app
+        .client
+        .post(flow.app.url("/api/auth/qr/scan"))
+        .header("x-forwarded-for", phone_ip)
+        .json(&json!({"qr_token": created["qr_token"], "auth_key": flow.auth_key}))
+        .send()
+        .await
+        .unwrap();
+    let scanned: Value = expect_json(res, StatusCode::OK).await;
+    scanned["requester"]["same_network"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn on_ipv6_the_same_64_is_the_same_network_and_mapped_ipv4_is_ipv4() {
+    let flow = flow_with(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    // Each device on an IPv6 network has an address of its own in one /64.
+    assert!(same_network_between(&flow, "2001:db8:1:2::10", "2001:db8:1:2:abcd::7").await);
+    assert!(!same_network_between(&flow, "2001:db8:1:2::10", "2001:db8:1:3::10").await);
+    // A dual-stack proxy may write an IPv4 client in its IPv6 form.
+    assert!(same_network_between(&flow, CLIENT_IP, &format!("::ffff:{CLIENT_IP}")).await);
+    assert!(!same_network_between(&flow, CLIENT_IP, "203.0.113.8").await);
+}

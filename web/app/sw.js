@@ -7,7 +7,7 @@
 "use strict";
 
 // Bump the version whenever SHELL changes, so that the old cache is dropped.
-const CACHE = "central-auth-app-v3";
+const CACHE = "central-auth-app-v4";
 const SHELL = [
   "/app",
   "/app/manifest.webmanifest",
@@ -22,6 +22,7 @@ const SHELL = [
   "/assets/js/app/countdown.js",
   "/assets/js/app/dom.js",
   "/assets/js/app/format.js",
+  "/assets/js/app/link.js",
   "/assets/js/app/messages.js",
   "/assets/js/app/offline.js",
   "/assets/js/app/qr-token.js",

@@ -9,6 +9,7 @@ use crate::domain::login::AttemptTrail;
 use crate::domain::login::qr_state::QrStep;
 use crate::domain::login::records::Scan;
 use crate::domain::model::{ClientInfo, Service, User};
+use crate::domain::rates::address_key;
 use crate::domain::secret::{AuthKey, Pin, QrToken};
 use crate::domain::{Core, DomainError};
 
@@ -88,10 +89,7 @@ impl Core {
             return Err(self.refusal_after_race(&qr.qr_id, QrStep::Scan, now).await);
         }
         tracing::info!(user_id = %user.user_id, service_id = %service.service_id, "QR code scanned");
-        let same_network = match (&qr.requester_ip, &phone.ip) {
-            (Some(requester), Some(phone)) => requester == phone,
-            _ => false,
-        };
+        let same_network = same_network(qr.requester_ip.as_deref(), phone.ip.as_deref());
         Ok(Scanned {
             pin,
             pin_expires_at,
@@ -169,5 +167,55 @@ impl Core {
             "login denied by the user: possible phishing attempt"
         );
         Ok(())
+    }
+}
+
+/// Whether the phone and the browser that asked for the QR code are on one
+/// network: the same IPv4 address (one NAT), or the same IPv6 /64 (every
+/// device of a home or office network has an address of its own in it). A
+/// relayed QR code, someone else's login shown to the victim, comes from
+/// another network, and the app says so in words. Unknown on either side is
+/// not the same network.
+fn same_network(requester: Option<&str>, phone: Option<&str>) -> bool {
+    match (requester, phone) {
+        (Some(requester), Some(phone)) => {
+            let valid = |ip: &str| ip.parse::<std::net::IpAddr>().is_ok();
+            valid(requester)
+                && valid(phone)
+                && address_key(Some(requester)) == address_key(Some(phone))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_network;
+
+    #[test]
+    fn one_ipv4_address_or_one_ipv6_64_is_the_same_network() {
+        assert!(same_network(Some("203.0.113.7"), Some("203.0.113.7")));
+        assert!(same_network(
+            Some("::ffff:203.0.113.7"),
+            Some("203.0.113.7")
+        ));
+        assert!(same_network(
+            Some("2001:db8:1:2::10"),
+            Some("2001:db8:1:2:abcd::1")
+        ));
+        assert!(!same_network(Some("203.0.113.7"), Some("203.0.113.8")));
+        assert!(!same_network(
+            Some("2001:db8:1:2::10"),
+            Some("2001:db8:1:3::10")
+        ));
+        assert!(!same_network(Some("203.0.113.7"), Some("2001:db8::1")));
+    }
+
+    #[test]
+    fn unknown_or_unreadable_is_not_the_same_network() {
+        assert!(!same_network(None, Some("203.0.113.7")));
+        assert!(!same_network(Some("203.0.113.7"), None));
+        assert!(!same_network(None, None));
+        assert!(!same_network(Some("not an address"), Some("also not")));
     }
 }

@@ -207,7 +207,8 @@ pub struct Requester {
     ip: Option<String>,
     user_agent: Option<String>,
     requested_at: Option<String>,
-    /// The phone and the requesting browser share an IP address.
+    /// The phone and the requesting browser share an IP address (for IPv6:
+    /// the same /64 network, where each device has an address of its own).
     same_network: bool,
 }
 

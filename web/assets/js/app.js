@@ -3,7 +3,8 @@
 //
 // Sign in once (POST /api/mobile/login) → the device's auth_key is kept in
 // localStorage. Scan a login QR code (camera + jsQR, a pasted link, or the
-// page opened at /app#qr=TOKEN) → POST /api/auth/qr/scan → show who is asking
+// page opened at /app#qr=TOKEN, which first asks whether the person started a
+// login) → POST /api/auth/qr/scan → show who is asking
 // → "Yes" shows the PIN with a countdown, "No" denies the login
 // (POST /api/auth/qr/deny).
 //
@@ -13,6 +14,7 @@
 import { cameraRunning, startCamera, stopCamera } from "./app/camera.js";
 import { confirmNo, confirmYes } from "./app/confirm.js";
 import { el } from "./app/dom.js";
+import { linkCancel, linkContinue, openLink } from "./app/link.js";
 import { enableOfflineShell } from "./app/offline.js";
 import { takeCodeFromAddress } from "./app/qr-token.js";
 import { handleCode, submitPaste } from "./app/scan.js";
@@ -23,7 +25,7 @@ import { showHome } from "./app/views.js";
 
 function openFromAddress() {
   const code = takeCodeFromAddress();
-  if (code !== null) handleCode(code);
+  if (code !== null) openLink(code);
 }
 
 el.loginForm.addEventListener("submit", submitSignIn);
@@ -40,6 +42,8 @@ document.addEventListener("visibilitychange", () => {
 });
 el.pasteForm.addEventListener("submit", submitPaste);
 
+el.linkContinue.addEventListener("click", linkContinue);
+el.linkCancel.addEventListener("click", linkCancel);
 el.confirmYes.addEventListener("click", confirmYes);
 el.confirmNo.addEventListener("click", confirmNo);
 el.pinDone.addEventListener("click", () => {

@@ -1,5 +1,6 @@
 // How values from the server are shown: local times, a short browser name,
-// the PIN in two halves and the countdown's mm:ss. Pure functions.
+// the service's address, the network note, the PIN in two halves and the
+// countdown's mm:ss. Pure functions.
 
 /** The viewer's own time zone and language; null when there is no usable time. */
 export function formatLocalTime(iso) {
@@ -47,4 +48,41 @@ export function mmss(ms) {
   const m = Math.floor(total / 60);
   const s = total % 60;
   return `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
+
+/**
+ * The part of the address bar a person can compare (host and port), e.g.
+ * serviceb.example for https://serviceb.example/login; null without a URL.
+ */
+export function serviceHost(url) {
+  if (!url) return null;
+  try {
+    return new URL(url).host || String(url);
+  } catch (_err) {
+    return String(url);
+  }
+}
+
+/**
+ * What the app says about where the request comes from. `same_network` is the
+ * server's comparison of the phone's and the requesting browser's addresses
+ * (the same IPv4 address, or the same IPv6 /64). A relayed QR code (someone
+ * else's login shown to you) usually comes from another network.
+ */
+export function networkNote(requester) {
+  if (requester.same_network === true) {
+    return { warn: false, text: "This request comes from the same network as your phone." };
+  }
+  if (requester.ip) {
+    return {
+      warn: true,
+      text: `This request comes from another network than your phone (${requester.ip}). ` +
+        "If you are not sitting at that computer yourself, choose “No, this wasn't me”.",
+    };
+  }
+  return {
+    warn: true,
+    text: "The service did not say which network this request comes from. " +
+      "Continue only if you started it yourself, on a computer next to you.",
+  };
 }

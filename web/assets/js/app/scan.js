@@ -36,6 +36,7 @@ export async function handleCode(text) {
 
 export async function scanToken(token) {
   if (state.busy) return;
+  state.linkToken = null;
   const acc = account();
   if (!acc) {
     state.pendingToken = token;

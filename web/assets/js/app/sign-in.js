@@ -1,9 +1,10 @@
 // The sign-in form: trades username and password for the device's auth_key,
-// then goes on with the QR token that was waiting for it, if any.
+// then goes on with the QR token (or the login link) that was waiting for it.
 import { saveAccount } from "./account.js";
 import * as api from "./api.js";
 import { el, setMessage } from "./dom.js";
 import { signInErrorMessage } from "./messages.js";
+import { showPendingLink } from "./link.js";
 import { scanToken } from "./scan.js";
 import { state } from "./state.js";
 import { showView } from "./views.js";
@@ -38,6 +39,7 @@ export async function submitSignIn(event) {
     el.loginForm.reset();
     setMessage(el.loginError, "");
     el.pendingNote.hidden = true;
+    if (showPendingLink()) return;
     if (state.pendingToken) {
       const token = state.pendingToken;
       state.pendingToken = null;

@@ -15,7 +15,7 @@ export function signOut(message) {
   setMessage(el.scanStatus, "");
   showView("login");
   setMessage(el.loginError, message || "");
-  el.pendingNote.hidden = !state.pendingToken;
+  el.pendingNote.hidden = !state.pendingToken && !state.linkToken;
   if (message) el.loginError.focus();
   else el.loginUsername.focus();
 }

@@ -4,7 +4,7 @@ import { account } from "./account.js";
 import { stopCamera } from "./camera.js";
 import { startCountdown, stopCountdown } from "./countdown.js";
 import { el, setMessage } from "./dom.js";
-import { describeUserAgent, formatLocalTime, formatPin } from "./format.js";
+import { describeUserAgent, formatLocalTime, formatPin, networkNote, serviceHost } from "./format.js";
 
 /** `name` is a key of el.views; leaving a screen stops what it was running. */
 export function showView(name, focus = false) {
@@ -62,14 +62,25 @@ export function showConfirm(login) {
   const strong = document.createElement("strong");
   strong.textContent = name;
   el.confirmService.append("Log in to ", strong, "?");
-  el.confirmServiceUrl.textContent = service.url || "";
-  el.confirmServiceUrl.hidden = !service.url;
+  el.confirmCheck.textContent = "";
+  const host = serviceHost(service.url);
+  if (host) {
+    const shown = document.createElement("strong");
+    shown.textContent = host;
+    el.confirmCheck.append("Continue only if your browser shows ", shown, " in its address bar.");
+  } else {
+    el.confirmCheck.append("This service has no web address on record: check its name and the browser below.");
+  }
 
   const ua = requester.user_agent || null;
   fillDetail(el.confirmBrowser, describeUserAgent(ua), ua);
   fillDetail(el.confirmIp, requester.ip || null, null);
   fillDetail(el.confirmTime, requester.requested_at ? formatLocalTime(requester.requested_at) : null, null);
-  el.confirmWarning.hidden = requester.same_network === true;
+  const note = networkNote(requester);
+  el.confirmNetwork.textContent = note.text;
+  el.confirmNetwork.classList.toggle("alert-warn", note.warn);
+  el.confirmNetwork.classList.toggle("alert-info", !note.warn);
+  el.confirmNetwork.hidden = false;
   setMessage(el.confirmError, "");
   el.confirmYes.disabled = false;
   el.confirmNo.disabled = false;
