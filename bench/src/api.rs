@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hyper::Method;
+use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -216,6 +216,39 @@ impl VClient {
             )
             .await?;
         Some(answer.auth_key)
+    }
+
+    /// One wrong password for `username`, as a guessing script sends it: a
+    /// 401 means the server checked it, a 429 that it refused to (the
+    /// account's delay, a rate, a full hashing queue). Anything else is an
+    /// error — a 200 above all, since the password is wrong.
+    pub async fn guess(&mut self, username: &str, password: &str) {
+        let body = json!({ "username": username, "password": password }).to_string();
+        let started = Instant::now();
+        let answer = self
+            .conn
+            .request(
+                Method::POST,
+                "/api/mobile/login",
+                None,
+                Some(body.into_bytes()),
+            )
+            .await;
+        match answer {
+            Ok(r) if r.status == StatusCode::UNAUTHORIZED => {
+                self.rec.ok(Kind::GuessChecked, started.elapsed());
+            }
+            Ok(r) if r.status == StatusCode::TOO_MANY_REQUESTS => {
+                self.rec.ok(Kind::GuessRefused, started.elapsed());
+            }
+            Ok(r) => self.rec.error(
+                Kind::GuessChecked,
+                format!("{} {}", r.status.as_u16(), snippet(&r.body)),
+            ),
+            Err(e) => self
+                .rec
+                .error(Kind::GuessChecked, format!("transport: {e}")),
+        }
     }
 
     pub async fn register_service(&mut self, admin_token: &str, name: &str) -> Option<Service> {

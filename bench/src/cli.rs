@@ -14,7 +14,14 @@ pub enum Choice {
     Login,
     Mixed,
     HashBurst,
+    Guessing,
     All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Limits {
+    On,
+    Off,
 }
 
 #[derive(Debug, Parser)]
@@ -59,6 +66,22 @@ pub struct Cli {
     /// Clients registering and signing in admins (Argon2id) in hash-burst.
     #[arg(long, default_value_t = 8)]
     pub burst: usize,
+    /// `on`: the server runs with its limits (a started one with the
+    /// settings of `bench::LIMITS_ON`; a --target must trust this machine
+    /// in TRUSTED_PROXIES), and each virtual client sends requests from an
+    /// address of its own (`X-Forwarded-For`). Adds `guessing` to `all`.
+    #[arg(long, value_enum, default_value = "off")]
+    pub limits: Limits,
+    /// A setting for the started server, `KEY=VALUE`, after the harness's
+    /// own; repeat for more (`--server-env SQLITE_SYNCHRONOUS=full`).
+    #[arg(long, value_parser = key_value)]
+    pub server_env: Vec<(String, String)>,
+    /// Clients guessing one account's password in `guessing`.
+    #[arg(long, default_value_t = 50)]
+    pub guessers: usize,
+    /// Seconds `guessing` runs (its target is per minute: keep it ≥ 60).
+    #[arg(long, default_value_t = 60.0)]
+    pub guess_duration: f64,
     /// Where results.json, results.md and results.svg go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
@@ -84,29 +107,46 @@ impl Cli {
                 database_url: self.database_url.clone(),
             },
         };
-        let mut options = if self.smoke {
+        let limits = self.limits == Limits::On;
+        let mut options = if self.smoke && limits {
+            Options::smoke_with_limits(target)
+        } else if self.smoke {
             Options::smoke(target)
         } else {
             Options {
                 target,
-                scenarios: scenarios(&self.scenario),
+                scenarios: scenarios(&self.scenario, limits),
                 duration: Duration::try_from_secs_f64(self.duration)
                     .map_err(|e| Error::Usage(format!("--duration: {e}")))?,
                 concurrency: self.concurrency.clone(),
                 users: self.users,
                 sessions: self.sessions,
                 burst: self.burst,
+                limits,
+                server_env: Vec::new(),
+                guessers: self.guessers,
+                guess_duration: Duration::try_from_secs_f64(self.guess_duration)
+                    .map_err(|e| Error::Usage(format!("--guess-duration: {e}")))?,
                 log_dir: None,
             }
         };
+        options.server_env = self.server_env.clone();
         options.log_dir = Some(self.out.clone());
         Ok(options)
     }
 }
 
-fn scenarios(choices: &[Choice]) -> Vec<Scenario> {
+/// `KEY=VALUE` of `--server-env`.
+fn key_value(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("{raw}: expected KEY=VALUE")),
+    }
+}
+
+fn scenarios(choices: &[Choice], limits: bool) -> Vec<Scenario> {
     if choices.contains(&Choice::All) {
-        return Scenario::ALL.to_vec();
+        return Scenario::all(limits);
     }
     // In the canonical order, each once: healthz first, as the baseline.
     Scenario::ALL
@@ -118,6 +158,7 @@ fn scenarios(choices: &[Choice]) -> Vec<Scenario> {
                 Choice::Login => *s == Scenario::Login,
                 Choice::Mixed => *s == Scenario::Mixed,
                 Choice::HashBurst => *s == Scenario::HashBurst,
+                Choice::Guessing => *s == Scenario::Guessing,
                 Choice::All => true,
             })
         })
@@ -150,5 +191,28 @@ mod tests {
         if cli.admin_password.is_none() {
             assert!(cli.options().is_err());
         }
+    }
+
+    #[test]
+    fn all_has_guessing_only_with_the_limits_on_and_server_env_parses() {
+        let off = Cli::try_parse_from(["bench"]).unwrap().options().unwrap();
+        assert!(!off.scenarios.contains(&Scenario::Guessing));
+        assert!(!off.limits);
+        let on = Cli::try_parse_from([
+            "bench",
+            "--limits",
+            "on",
+            "--server-env",
+            "SQLITE_SYNCHRONOUS=full",
+        ])
+        .unwrap()
+        .options()
+        .unwrap();
+        assert_eq!(on.scenarios.last(), Some(&Scenario::Guessing));
+        assert_eq!(
+            on.server_env,
+            vec![("SQLITE_SYNCHRONOUS".to_owned(), "full".to_owned())]
+        );
+        assert!(Cli::try_parse_from(["bench", "--server-env", "no-equals"]).is_err());
     }
 }

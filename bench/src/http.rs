@@ -2,7 +2,8 @@
 //! connection-level API: no pool, no redirects, nothing between the clock
 //! and the socket that could make the generator the bottleneck.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -18,6 +19,11 @@ use crate::Error;
 pub struct Endpoint {
     pub addr: SocketAddr,
     pub authority: String,
+    /// Every connection speaks for a client address of its own
+    /// (`X-Forwarded-For`, to a server that trusts the harness as its
+    /// proxy): with the limits on, per-address limits then count each
+    /// virtual client as one person's device, not all of them as one.
+    pub forwarded: bool,
 }
 
 impl Endpoint {
@@ -38,6 +44,7 @@ impl Endpoint {
         Ok(Self {
             addr,
             authority: authority.to_owned(),
+            forwarded: false,
         })
     }
 
@@ -45,6 +52,7 @@ impl Endpoint {
         Self {
             addr,
             authority: addr.to_string(),
+            forwarded: false,
         }
     }
 
@@ -61,13 +69,32 @@ pub struct Response {
 pub struct Conn {
     endpoint: Endpoint,
     sender: Option<SendRequest<Full<Bytes>>>,
+    /// The client address this connection claims, when the endpoint is `forwarded`.
+    forwarded_for: Option<String>,
+}
+
+/// Hands out 10.0.0.1, 10.0.0.2, …: one address per virtual client of the run.
+fn next_client_address() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff;
+    Ipv4Addr::from(0x0a00_0000 | n).to_string()
 }
 
 impl Conn {
     pub fn new(endpoint: Endpoint) -> Self {
+        let forwarded_for = endpoint.forwarded.then(next_client_address);
         Self {
             endpoint,
             sender: None,
+            forwarded_for,
+        }
+    }
+
+    /// From now on this connection speaks for another client address (a
+    /// new person registering, say), when the endpoint is `forwarded`.
+    pub fn new_address(&mut self) {
+        if self.endpoint.forwarded {
+            self.forwarded_for = Some(next_client_address());
         }
     }
 
@@ -111,6 +138,9 @@ impl Conn {
             .header(header::HOST, &self.endpoint.authority);
         if let Some(token) = bearer {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(address) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", address);
         }
         let body = match body {
             Some(json) => {

@@ -67,9 +67,39 @@ pub struct Options {
     pub sessions: usize,
     /// Clients registering and signing admins in during `hash-burst`.
     pub burst: usize,
+    /// The server runs with its limits on ([`LIMITS_ON`] for a spawned
+    /// one), and every virtual client speaks for an address of its own.
+    pub limits: bool,
+    /// More settings for a spawned server, after the harness's own (so
+    /// they win): `SQLITE_SYNCHRONOUS=full`, say.
+    pub server_env: Vec<(String, String)>,
+    /// Clients guessing one password in `guessing`.
+    pub guessers: usize,
+    /// How long `guessing` guesses; its target is per minute.
+    pub guess_duration: Duration,
     /// Where a spawned server's log goes (else a temporary folder).
     pub log_dir: Option<PathBuf>,
 }
+
+/// The settings of a spawned server with `--limits on`: every limit runs at
+/// its default, except the request rates a load generator must exceed to be
+/// one — it does the work of thousands of people from a few connections —
+/// which are raised so that their limiters still run but refuse nothing.
+/// The guessing defences (per-account delays, failures per address, the
+/// hashing queue) and the registration caps per address keep their
+/// defaults. The harness is the trusted proxy: each virtual client's
+/// requests carry an `X-Forwarded-For` address of its own.
+pub const LIMITS_ON: &[(&str, &str)] = &[
+    ("RATE_LIMITS", "on"),
+    ("TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
+    ("RATE_GENERATE_PER_MIN", "100000000"),
+    ("RATE_GENERATE_BURST", "1000000"),
+    ("RATE_SCAN_PER_MIN", "100000000"),
+    ("RATE_SCAN_BURST", "1000000"),
+    ("RATE_VERIFY_PER_MIN", "100000000"),
+    ("RATE_VERIFY_BURST", "1000000"),
+    ("REGISTRATION_PENDING_MAX", "1000000"),
+];
 
 impl Options {
     /// Every scenario, briefly, at low concurrency with a small data set:
@@ -77,13 +107,26 @@ impl Options {
     pub fn smoke(target: Target) -> Self {
         Self {
             target,
-            scenarios: Scenario::ALL.to_vec(),
+            scenarios: Scenario::all(false),
             duration: Duration::from_secs(1),
             concurrency: vec![4],
             users: 6,
             sessions: 20,
             burst: 2,
+            limits: false,
+            server_env: Vec::new(),
+            guessers: 8,
+            guess_duration: Duration::from_secs(2),
             log_dir: None,
+        }
+    }
+
+    /// The smoke run with the limits on: every scenario, `guessing` too.
+    pub fn smoke_with_limits(target: Target) -> Self {
+        Self {
+            scenarios: Scenario::all(true),
+            limits: true,
+            ..Self::smoke(target)
         }
     }
 
@@ -98,6 +141,12 @@ impl Options {
             Some("hash-burst needs --burst of at least 1")
         } else if self.duration.is_zero() {
             Some("--duration must be above 0")
+        } else if self.scenarios.contains(&Scenario::Guessing) && !self.limits {
+            Some("guessing needs --limits on: with the limits off every guess is checked")
+        } else if self.scenarios.contains(&Scenario::Guessing)
+            && (self.guessers == 0 || self.guess_duration.is_zero())
+        {
+            Some("guessing needs --guessers and --guess-duration above 0")
         } else {
             None
         };
@@ -116,7 +165,8 @@ pub async fn run(options: &Options) -> Result<Report, Error> {
             admin_password,
             pid,
         } => {
-            let endpoint = Endpoint::parse(url).await?;
+            let mut endpoint = Endpoint::parse(url).await?;
+            endpoint.forwarded = options.limits;
             let server = ServerInfo {
                 mode: "target",
                 url: endpoint.url(),
@@ -133,10 +183,20 @@ pub async fn run(options: &Options) -> Result<Report, Error> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
             let admin_password = format!("bench admin {nanos:x}");
+            let mut env: Vec<(String, String)> = Vec::new();
+            if options.limits {
+                env.extend(
+                    LIMITS_ON
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+                );
+            }
+            env.extend(options.server_env.iter().cloned());
             let spawned = Spawned::start(
                 server_bin,
                 database_url.as_deref(),
                 &admin_password,
+                &env,
                 options.log_dir.as_deref(),
             )
             .await?;
@@ -146,7 +206,8 @@ pub async fn run(options: &Options) -> Result<Report, Error> {
                 backend: spawned.backend,
                 log: Some(spawned.log.clone()),
             };
-            let endpoint = spawned.endpoint.clone();
+            let mut endpoint = spawned.endpoint.clone();
+            endpoint.forwarded = options.limits;
             let pid = Some(spawned.pid);
             let report = measure(options, endpoint, "admin", &admin_password, pid, server).await;
             spawned.stop().await;
@@ -187,6 +248,8 @@ async fn measure(
         pool: Arc::new(pool),
         duration: options.duration,
         burst: options.burst,
+        guessers: options.guessers,
+        guess_duration: options.guess_duration,
         server_pid: pid,
     };
     let mut results = Vec::new();
@@ -213,6 +276,14 @@ async fn measure(
         users: options.users,
         sessions: options.sessions,
         burst: options.burst,
+        limits: options.limits,
+        server_env: options
+            .server_env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        guessers: options.guessers,
+        guess_duration_secs: options.guess_duration.as_secs_f64(),
     };
     Ok(Report::new(server, settings, memory, results))
 }

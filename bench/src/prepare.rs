@@ -95,6 +95,9 @@ pub async fn fixture(
         workers.spawn(async move {
             let mut enrolled = Vec::with_capacity(names.len());
             for username in names {
+                // Each person registers from a device of their own (with the
+                // limits on, registrations per address are capped).
+                client.conn.new_address();
                 let user_id = client
                     .register(&username, &password)
                     .await

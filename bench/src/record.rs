@@ -21,10 +21,14 @@ pub enum Kind {
     Approve,
     MobileLogin,
     RegisterService,
+    /// A wrong password the server checked (401): a guess that got through.
+    GuessChecked,
+    /// A guess refused before any check (429): the account's delay, or a rate.
+    GuessRefused,
 }
 
 impl Kind {
-    const COUNT: usize = 12;
+    const COUNT: usize = 14;
     pub const ALL: [Kind; Kind::COUNT] = [
         Kind::Healthz,
         Kind::Validate,
@@ -38,6 +42,8 @@ impl Kind {
         Kind::Approve,
         Kind::MobileLogin,
         Kind::RegisterService,
+        Kind::GuessChecked,
+        Kind::GuessRefused,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +60,8 @@ impl Kind {
             Kind::Approve => "approve",
             Kind::MobileLogin => "mobile-login",
             Kind::RegisterService => "register-service",
+            Kind::GuessChecked => "guess (checked, 401)",
+            Kind::GuessRefused => "guess (refused, 429)",
         }
     }
 
@@ -64,7 +72,10 @@ impl Kind {
 
     /// Requests that hash a password on purpose: slow by design.
     pub fn hashes_password(self) -> bool {
-        matches!(self, Kind::Register | Kind::AdminLogin | Kind::MobileLogin)
+        matches!(
+            self,
+            Kind::Register | Kind::AdminLogin | Kind::MobileLogin | Kind::GuessChecked
+        )
     }
 
     fn index(self) -> usize {

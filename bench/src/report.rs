@@ -40,6 +40,12 @@ pub struct Settings {
     pub users: usize,
     pub sessions: usize,
     pub burst: usize,
+    /// The server ran with its limits on (and each client had an address of its own).
+    pub limits: bool,
+    /// Settings given to a spawned server with `--server-env`.
+    pub server_env: Vec<String>,
+    pub guessers: usize,
+    pub guess_duration_secs: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +148,28 @@ impl Report {
         )?;
         writeln!(
             md,
+            "- limits {}{}",
+            if s.limits {
+                "on (request rates raised above the load, guessing defences at their defaults; \
+                 one client address per virtual client)"
+            } else {
+                "off (RATE_LIMITS=off)"
+            },
+            if s.server_env.is_empty() {
+                String::new()
+            } else {
+                format!("; server settings: {}", s.server_env.join(" "))
+            }
+        )?;
+        if self.results.iter().any(|r| r.scenario == "guessing") {
+            writeln!(
+                md,
+                "- guessing: {} clients for {:.0} s against one account",
+                s.guessers, s.guess_duration_secs
+            )?;
+        }
+        writeln!(
+            md,
             "- server RSS: {} MiB after start, {} MiB idle after preparation, {} MiB peak while preparing\n",
             mib(self.memory.rss_after_start_mib),
             mib(self.memory.rss_idle_mib),
@@ -166,6 +194,13 @@ impl Report {
                 ("login", _) => format!("{} logins/s", thousands(r.headline_per_sec)),
                 ("hash-burst", Some(ratio)) => format!(
                     "validate {} req/s = {:.0} % of undisturbed",
+                    thousands(r.headline_per_sec),
+                    ratio * 100.0
+                ),
+                ("guessing", Some(ratio)) => format!(
+                    "{} password checks in {:.0} s; validate {} req/s = {:.0} % of undisturbed",
+                    r.password_checks.unwrap_or(0),
+                    r.elapsed_secs,
                     thousands(r.headline_per_sec),
                     ratio * 100.0
                 ),

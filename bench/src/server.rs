@@ -32,6 +32,7 @@ impl Spawned {
         bin: &Path,
         database_url: Option<&str>,
         admin_password: &str,
+        env: &[(String, String)],
         log_dir: Option<&Path>,
     ) -> Result<Self, Error> {
         let bin = std::fs::canonicalize(bin).map_err(|e| {
@@ -68,7 +69,7 @@ impl Spawned {
             None => format!("sqlite://{}", dir.path().join("central-auth.db").display()),
         };
         let (child, pid, port) =
-            match Self::spawn_child(&bin, &url, admin_password, dir.path(), &log) {
+            match Self::spawn_child(&bin, &url, admin_password, env, dir.path(), &log) {
                 Ok(started) => started,
                 Err(e) => {
                     if let Some(db) = postgres {
@@ -97,6 +98,7 @@ impl Spawned {
         bin: &Path,
         url: &str,
         admin_password: &str,
+        env: &[(String, String)],
         dir: &Path,
         log: &Path,
     ) -> Result<(Child, u32, u16), Error> {
@@ -111,6 +113,8 @@ impl Spawned {
             .env("ADMIN_PASSWORD", admin_password)
             .env("RATE_LIMITS", "off")
             .env("RUST_LOG", "warn")
+            // `--limits on` and `--server-env`, after the defaults above.
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(output.try_clone()?)
             .stderr(output)

@@ -147,6 +147,41 @@ pub fn evaluate(results: &[ScenarioResult], memory: &Memory, backend: &str) -> V
         }),
     ));
 
+    // Issue 13: a guessing script with 50 clients against one account.
+    let guessing = of(results, Scenario::Guessing).next();
+    checks.push(check(
+        "guessing: < 20 password checks in a minute on one account",
+        guessing
+            .filter(|g| g.elapsed_secs >= 59.0)
+            .and_then(|g| Some((g, g.password_checks?)))
+            .map(|(g, checks)| {
+                (
+                    format!(
+                        "{checks} checks in {:.0} s ({} refused)",
+                        g.elapsed_secs,
+                        thousands(g.row("guess (refused, 429)").map_or(0.0, |r| r.ok as f64))
+                    ),
+                    checks < 20,
+                )
+            }),
+    ));
+    checks.push(check(
+        "validate while guessing ≥ 50 % of undisturbed",
+        guessing.and_then(|g| {
+            let ratio = g.validate_ratio?;
+            Some((
+                format!(
+                    "{:.0} % ({} of {} req/s at {} clients)",
+                    ratio * 100.0,
+                    thousands(g.headline_per_sec),
+                    thousands(g.undisturbed_validate_per_sec.unwrap_or(0.0)),
+                    g.concurrency
+                ),
+                ratio >= 0.5,
+            ))
+        }),
+    ));
+
     checks.push(check(
         "RSS ≤ 30 MiB idle",
         memory

@@ -19,6 +19,9 @@ pub async fn run(ctx: &Ctx, clients: usize) -> (Phase, Phase) {
                 let password = fixture.user_password();
                 let mut n = i;
                 while Instant::now() < deadline {
+                    // Another person each time, as a burst of sign-ups and
+                    // sign-ins is (with the limits on, rates are per address).
+                    client.conn.new_address();
                     if n % 2 == 0 {
                         client.register(&fixture.fresh_username(), &password).await;
                     } else {

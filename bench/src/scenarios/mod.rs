@@ -1,6 +1,7 @@
 //! The scenarios and what they share: virtual clients that each hold one
 //! connection and loop until the deadline, and the figures made of them.
 
+mod guessing;
 mod hash_burst;
 mod login;
 mod mixed;
@@ -31,16 +32,30 @@ pub enum Scenario {
     Mixed,
     /// Validate while registrations and admin logins hash passwords.
     HashBurst,
+    /// Many clients guess one account's password (needs the limits on):
+    /// how many guesses get checked, and whether validate and other
+    /// accounts' sign-ins keep going.
+    Guessing,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Healthz,
         Scenario::Validate,
         Scenario::Login,
         Scenario::Mixed,
         Scenario::HashBurst,
+        Scenario::Guessing,
     ];
+
+    /// Every scenario that means something with the limits on or off:
+    /// with them off nothing stops a guess, so `guessing` is left out.
+    pub fn all(limits: bool) -> Vec<Scenario> {
+        Self::ALL
+            .into_iter()
+            .filter(|s| limits || *s != Scenario::Guessing)
+            .collect()
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -49,6 +64,7 @@ impl Scenario {
             Scenario::Login => "login",
             Scenario::Mixed => "mixed",
             Scenario::HashBurst => "hash-burst",
+            Scenario::Guessing => "guessing",
         }
     }
 }
@@ -62,6 +78,10 @@ pub struct Ctx {
     pub duration: Duration,
     /// Clients hashing passwords in `hash-burst`.
     pub burst: usize,
+    /// Clients guessing one password in `guessing`, each from an address of its own.
+    pub guessers: usize,
+    /// How long `guessing` guesses (the target is per minute).
+    pub guess_duration: Duration,
     /// The server's process, when it runs on this machine and is known.
     pub server_pid: Option<u32>,
 }
@@ -131,8 +151,11 @@ pub struct ScenarioResult {
     pub headline_p99_ms: f64,
     /// `hash-burst`: validations/s just before the burst, same clients.
     pub undisturbed_validate_per_sec: Option<f64>,
-    /// `hash-burst`: validations/s during the burst ÷ undisturbed.
+    /// `hash-burst`, `guessing`: validations/s during the burst ÷ undisturbed.
     pub validate_ratio: Option<f64>,
+    /// `guessing`: wrong passwords the server checked for the one account,
+    /// over the whole guessing time (`elapsed_secs`).
+    pub password_checks: Option<u64>,
     pub errors: u64,
     /// `valid: false` answers to validate-session.
     pub invalid_sessions: u64,
@@ -196,7 +219,7 @@ pub async fn run(
     clients: usize,
 ) -> (ScenarioResult, Option<Vec<String>>) {
     let baseline = match scenario {
-        Scenario::HashBurst => Some(simple::validate(ctx, clients).await),
+        Scenario::HashBurst | Scenario::Guessing => Some(simple::validate(ctx, clients).await),
         _ => None,
     };
     let monitor = Monitor::start(ctx.server_pid);
@@ -213,6 +236,10 @@ pub async fn run(
         Scenario::HashBurst => {
             let (validate, burst) = hash_burst::run(ctx, clients).await;
             vec![validate, burst]
+        }
+        Scenario::Guessing => {
+            let (validate, guesses, bystanders) = guessing::run(ctx, clients).await;
+            vec![validate, guesses, bystanders]
         }
     };
     let usage = monitor.finish();
@@ -236,7 +263,7 @@ pub async fn run(
     let logins_per_sec = find(Kind::Login.name()).map(|r| r.per_sec);
     let (headline_per_sec, headline_p99_ms) = match scenario {
         Scenario::Healthz => find(Kind::Healthz.name()).map(|r| (r.per_sec, r.p99_ms)),
-        Scenario::Validate | Scenario::HashBurst => {
+        Scenario::Validate | Scenario::HashBurst | Scenario::Guessing => {
             find(Kind::Validate.name()).map(|r| (r.per_sec, r.p99_ms))
         }
         Scenario::Login => find(Kind::Login.name()).map(|r| (r.per_sec, r.p99_ms)),
@@ -249,6 +276,8 @@ pub async fn run(
         )),
     }
     .unwrap_or((0.0, 0.0));
+    let password_checks = (scenario == Scenario::Guessing)
+        .then(|| find(Kind::GuessChecked.name()).map_or(0, |r| r.ok));
 
     let mut undisturbed = None;
     if let Some(quiet) = baseline {
@@ -273,6 +302,7 @@ pub async fn run(
         validate_ratio: undisturbed
             .filter(|u| *u > 0.0)
             .map(|u| headline_per_sec / u),
+        password_checks,
         errors,
         invalid_sessions,
         peak_rss_mib: usage.peak_rss_kib.map(mib),

@@ -1,6 +1,6 @@
 //! The one-request scenarios: `healthz` (the ceiling) and `validate`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Ctx, Phase, drive};
 
@@ -22,12 +22,17 @@ pub async fn healthz(ctx: &Ctx, clients: usize) -> Phase {
 /// Each client walks the pool with a stride of `clients`, so the clients
 /// together validate every session in turn.
 pub async fn validate(ctx: &Ctx, clients: usize) -> Phase {
+    validate_for(ctx, clients, ctx.duration).await
+}
+
+/// `validate` for another time than the scenario's (beside `guessing`).
+pub async fn validate_for(ctx: &Ctx, clients: usize, duration: Duration) -> Phase {
     let pool = ctx.pool.clone();
     let fixture = ctx.fixture.clone();
     drive(
         &ctx.endpoint,
         clients,
-        ctx.duration,
+        duration,
         move |i, mut client, deadline| {
             let (pool, fixture) = (pool.clone(), fixture.clone());
             async move {
