@@ -25,6 +25,7 @@ pub mod secret;
 pub mod service_registry;
 pub mod session_token;
 pub mod signing;
+pub mod text;
 pub mod throttle;
 pub mod types;
 pub mod upkeep;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, text};
 
 /// Builds the error for `field` when a parse fails.
 fn rule(field: &str, message: impl Into<String>) -> FieldError {
@@ -12,6 +12,12 @@ fn rule(field: &str, message: impl Into<String>) -> FieldError {
 
 fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
+}
+
+/// The rules of `domain::text` (no bidi controls, invisible or unassigned
+/// characters) for text that admins or people on the phone read.
+fn shown_text(field: &str, value: &str) -> Result<(), FieldError> {
+    text::check(value).map_err(|refusal| rule(field, refusal.message()))
 }
 
 /// An email address, kept as typed (trimmed); compared case-insensitively.
@@ -116,6 +122,7 @@ impl FullName {
         if has_control_chars(value) {
             return Err(rule("full_name", "must not contain control characters"));
         }
+        shown_text("full_name", value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -170,6 +177,7 @@ impl ServiceName {
         if has_control_chars(value) {
             return Err(rule("name", "must not contain control characters"));
         }
+        shown_text("name", value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -224,6 +232,7 @@ impl Description {
         if value.chars().count() > 1000 {
             return Err(rule("description", "must be at most 1000 characters"));
         }
+        shown_text("description", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 
@@ -244,6 +253,7 @@ impl RejectionReason {
         if value.chars().count() > 1000 {
             return Err(rule("reason", "must be at most 1000 characters"));
         }
+        shown_text("reason", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 
@@ -352,6 +362,27 @@ mod tests {
         assert!(FullName::parse(&"x".repeat(201)).is_err());
         assert!(FullName::parse(&"é".repeat(200)).is_ok());
         assert!(FullName::parse("John\u{0}").is_err());
+    }
+
+    #[test]
+    fn shown_text_refuses_bidi_and_invisible_characters_at_its_field() {
+        let e = FullName::parse("John \u{202E}htimS").unwrap_err();
+        assert_eq!(e.field, "full_name");
+        assert!(e.message.contains("text-direction"), "{}", e.message);
+        assert_eq!(
+            FullName::parse("Jo\u{200B}hn").unwrap_err().field,
+            "full_name"
+        );
+        assert_eq!(
+            ServiceName::parse("Service\u{2066}B").unwrap_err().field,
+            "name"
+        );
+        let d = Description::parse_optional(Some("line one\nline \u{202E}two")).unwrap_err();
+        assert_eq!(d.field, "description");
+        let r = RejectionReason::parse_optional(Some("no\u{FEFF}")).unwrap_err();
+        assert_eq!(r.field, "reason");
+        // Line breaks stay allowed where they were.
+        assert!(Description::parse_optional(Some("line one\nline two")).is_ok());
     }
 
     #[test]
