@@ -13,6 +13,7 @@ pub mod core;
 pub mod emails;
 pub mod error;
 pub mod hours;
+pub mod idn;
 pub mod login;
 pub mod model;
 pub mod password;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::domain::{FieldError, text};
+use crate::domain::{FieldError, idn, text};
 
 /// Builds the error for `field` when a parse fails.
 fn rule(field: &str, message: impl Into<String>) -> FieldError {
@@ -20,9 +20,17 @@ fn shown_text(field: &str, value: &str) -> Result<(), FieldError> {
     text::check(value).map_err(|refusal| rule(field, refusal.message()))
 }
 
-/// An email address, kept as typed (trimmed); compared case-insensitively.
+/// An email address, kept as typed (trimmed). Its domain passed UTS 46 and
+/// the one-script rule of `domain::idn`; the address is compared, and
+/// mailed to, with the domain in its ASCII (`xn--`) form, so that
+/// `a@bücher.example` and `a@xn--bcher-kva.example` are one address.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Email(String);
+pub struct Email {
+    typed: String,
+    /// The local part: `typed[..local_len]`.
+    local_len: usize,
+    ascii_domain: String,
+}
 
 impl Email {
     pub const MAX_LEN: usize = 254;
@@ -39,40 +47,48 @@ impl Email {
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("must not contain spaces"));
         }
+        // Admins read the address as typed: no hidden or reordering characters.
+        shown_text("email", value)?;
         let Some((local, domain)) = value.rsplit_once('@') else {
             return Err(bad("must be an email address like name@example.com"));
         };
         if local.is_empty() || local.len() > 64 || local.contains('@') {
             return Err(bad("must be an email address like name@example.com"));
         }
-        let labels: Vec<&str> = domain.split('.').collect();
-        let label_ok = |l: &&str| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        };
-        if labels.len() < 2 || !labels.iter().all(label_ok) {
-            return Err(bad("must have a valid domain, like example.com"));
-        }
-        Ok(Self(value.to_owned()))
+        let domain = idn::check_domain(domain).map_err(|refusal| bad(&refusal.message()))?;
+        Ok(Self {
+            typed: value.to_owned(),
+            local_len: local.len(),
+            ascii_domain: domain.ascii,
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.typed
+    }
+
+    fn local(&self) -> &str {
+        self.typed.get(..self.local_len).unwrap_or_default()
     }
 
     /// The form used for uniqueness: `John@Example.com` and `john@example.com`
-    /// are one address.
+    /// are one address, and so are `a@Bücher.example` and
+    /// `a@xn--bcher-kva.example` (the domain in its ASCII form, which UTS 46
+    /// has lower-cased).
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        format!("{}@{}", self.local().to_lowercase(), self.ascii_domain)
+    }
+
+    /// The address to send mail to: the local part as typed, the domain in
+    /// its ASCII form, so that a mail server without SMTPUTF8 takes it.
+    pub fn delivery_address(&self) -> String {
+        format!("{}@{}", self.local(), self.ascii_domain)
     }
 }
 
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Email({})", self.0)
+        write!(f, "Email({})", self.typed)
     }
 }
 
@@ -338,6 +354,33 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn email_with_a_unicode_domain_is_one_address_with_its_a_label() {
+        let typed = Email::parse("Anna@Bücher.example").unwrap();
+        assert_eq!(typed.as_str(), "Anna@Bücher.example");
+        assert_eq!(typed.normalized(), "anna@xn--bcher-kva.example");
+        assert_eq!(typed.delivery_address(), "Anna@xn--bcher-kva.example");
+        let punycode = Email::parse("anna@xn--bcher-kva.example").unwrap();
+        assert_eq!(punycode.normalized(), typed.normalized());
+        assert_eq!(
+            Email::parse("a@яндекс.рф").unwrap().normalized(),
+            "a@xn--d1acpjx3f.xn--p1ai"
+        );
+    }
+
+    #[test]
+    fn email_domains_that_mix_scripts_or_break_uts46_are_refused() {
+        let e = Email::parse("john@p\u{0430}ypal.com").unwrap_err();
+        assert_eq!(e.field, "email");
+        assert!(e.message.contains("mix scripts"), "{}", e.message);
+        for bad in ["john@exa_mple.com", "john@xn--a.com", "john@example.com."] {
+            assert_eq!(Email::parse(bad).unwrap_err().field, "email", "{bad:?}");
+        }
+        let hidden = Email::parse("john@exam\u{200B}ple.com").unwrap_err();
+        assert!(hidden.message.contains("invisible"), "{}", hidden.message);
+        assert!(Email::parse("jo\u{202E}hn@example.com").is_err());
     }
 
     #[test]
