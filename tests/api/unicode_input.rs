@@ -239,3 +239,50 @@ async fn service_names_descriptions_and_rejection_reasons_refuse_bidi_controls()
     let pending = app.admin_json(&token, "/api/admin/pending").await;
     assert_eq!(pending["items"][0]["user_id"], user_id.as_str());
 }
+
+#[tokio::test]
+async fn email_keys_stored_with_a_unicode_domain_are_rewritten_at_start() {
+    let app = spawn().await;
+    let db = app.database();
+    let res = app
+        .post(
+            "/api/register",
+            &with("email", "Anna@Bücher.example", "anna"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.stop().await;
+
+    // As a server before issue 13 stored it: the whole address lower-cased,
+    // and the upgrade not yet run.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE account_names SET email_lower = 'anna@bücher.example'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM data_upgrades")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let app = TestApp::spawn_with(Options {
+        database: Some(db.clone()),
+        args: vec!["--rate-limits".into(), "off".into()],
+        ..Options::default()
+    })
+    .await;
+    let (key,): (String,) = sqlx::query_as("SELECT email_lower FROM account_names")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(key, "anna@xn--bcher-kva.example");
+    let res = app
+        .post(
+            "/api/register",
+            &with("email", "anna@xn--bcher-kva.example", "other"),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "email_taken").await;
+    pool.close().await;
+}
