@@ -30,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"name": "ServiceB", "description": "Our CRM", "url": "https://serviceb.example"}))]
 pub struct RegisterServiceRequest {
+    /// 1–100 characters, shown on the phone; like `description`, without
+    /// text-direction controls, invisible or unassigned characters.
     #[schema(required = true, value_type = String)]
     name: Option<String>,
     description: Option<String>,
