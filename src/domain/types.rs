@@ -56,6 +56,11 @@ impl Email {
             return Err(bad("must be an email address like name@example.com"));
         }
         let domain = idn::check_domain(domain).map_err(|refusal| bad(&refusal.message()))?;
+        // The A-label form is longer than the Unicode one; it is the one
+        // that must fit a mail server's limit.
+        if local.len() + 1 + domain.ascii.len() > Self::MAX_LEN {
+            return Err(bad("must be at most 254 characters"));
+        }
         Ok(Self {
             typed: value.to_owned(),
             local_len: local.len(),
@@ -381,6 +386,11 @@ mod tests {
         let hidden = Email::parse("john@exam\u{200B}ple.com").unwrap_err();
         assert!(hidden.message.contains("invisible"), "{}", hidden.message);
         assert!(Email::parse("jo\u{202E}hn@example.com").is_err());
+        // Short as typed, too long once the domain is in A-label form.
+        let label = format!("{}ü", "a".repeat(50));
+        let long = format!("{}@{label}.{label}.{label}.{label}.example", "a".repeat(30));
+        assert!(long.len() <= 254);
+        assert!(Email::parse(&long).unwrap_err().message.contains("254"));
     }
 
     #[test]
