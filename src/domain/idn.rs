@@ -31,11 +31,12 @@ pub enum DomainRefusal {
 }
 
 impl DomainRefusal {
-    pub fn message(&self) -> String {
+    /// The message at the field; `what` names the part ("domain", "host").
+    pub fn message(&self, what: &str) -> String {
         match self {
-            DomainRefusal::Invalid => "must have a valid domain, like example.com".to_owned(),
+            DomainRefusal::Invalid => format!("must have a valid {what}, like example.com"),
             DomainRefusal::MixedScript(label) => format!(
-                "must not mix scripts within a part of the domain (\"{label}\" mixes \
+                "must not mix scripts within a part of the {what} (\"{label}\" mixes \
                  letters of different alphabets, as look-alike domains do)"
             ),
         }

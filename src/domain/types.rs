@@ -55,7 +55,8 @@ impl Email {
         if local.is_empty() || local.len() > 64 || local.contains('@') {
             return Err(bad("must be an email address like name@example.com"));
         }
-        let domain = idn::check_domain(domain).map_err(|refusal| bad(&refusal.message()))?;
+        let domain =
+            idn::check_domain(domain).map_err(|refusal| bad(&refusal.message("domain")))?;
         // The A-label form is longer than the Unicode one; it is the one
         // that must fit a mail server's limit.
         if local.len() + 1 + domain.ascii.len() > Self::MAX_LEN {
@@ -232,6 +233,20 @@ impl ServiceUrl {
                 "url",
                 "must be an http:// or https:// address, like https://serviceb.example",
             ));
+        }
+        shown_text("url", value)?;
+        // The phone shows this host as the one to check in the browser: an
+        // international one must pass the email domains' rules (UTS 46, one
+        // script per label), so that no look-alike of another host gets in.
+        // ASCII hosts (including `localhost` and addresses) are as before.
+        let host = rest
+            .and_then(|r| r.split(['/', '?', '#']).next())
+            .map(|authority| authority.rsplit_once('@').map_or(authority, |(_, h)| h))
+            .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+            .unwrap_or_default();
+        let international = !host.is_ascii() || host.split('.').any(|l| l.starts_with("xn--"));
+        if international && !host.starts_with('[') {
+            idn::check_domain(host).map_err(|refusal| rule("url", refusal.message("host")))?;
         }
         Ok(Some(Self(value.to_owned())))
     }
@@ -467,6 +482,20 @@ mod tests {
         assert!(ServiceUrl::parse_optional(Some("ftp://x")).is_err());
         assert!(ServiceUrl::parse_optional(Some("https://")).is_err());
         assert!(ServiceUrl::parse_optional(None).unwrap().is_none());
+        assert!(
+            ServiceUrl::parse_optional(Some("http://localhost:8080/x"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            ServiceUrl::parse_optional(Some("https://bücher.example:8443/a"))
+                .unwrap()
+                .is_some()
+        );
+        let look_alike = ServiceUrl::parse_optional(Some("https://p\u{0430}ypal.com/login"));
+        assert_eq!(look_alike.unwrap_err().field, "url");
+        assert!(ServiceUrl::parse_optional(Some("https://xn--pypal-4ve.com")).is_err());
+        assert!(ServiceUrl::parse_optional(Some("https://example.com/\u{202E}")).is_err());
         assert!(Description::parse_optional(Some(&"d".repeat(1001))).is_err());
     }
 }

@@ -206,7 +206,7 @@ async fn a_unicode_domain_and_its_a_label_are_one_address() {
 }
 
 #[tokio::test]
-async fn service_names_descriptions_and_rejection_reasons_refuse_bidi_controls() {
+async fn service_names_descriptions_urls_and_rejection_reasons_refuse_disguises() {
     let app = spawn().await;
     let token = app.admin_token().await;
     let res = app
@@ -225,6 +225,23 @@ async fn service_names_descriptions_and_rejection_reasons_refuse_bidi_controls()
         )
         .await;
     assert_invalid_field(res, "description").await;
+    // The phone shows the service's host as the one to check: no look-alike.
+    let res = app
+        .admin_post(
+            &token,
+            "/api/services/register",
+            Some(&json!({"name": "ServiceB", "url": "https://p\u{0430}ypal.com"})),
+        )
+        .await;
+    assert_invalid_field(res, "url").await;
+    let res = app
+        .admin_post(
+            &token,
+            "/api/services/register",
+            Some(&json!({"name": "ServiceB", "url": "https://bücher.example"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
 
     let user_id = app.register("john").await;
     let res = app

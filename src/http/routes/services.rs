@@ -35,6 +35,8 @@ pub struct RegisterServiceRequest {
     #[schema(required = true, value_type = String)]
     name: Option<String>,
     description: Option<String>,
+    /// An http(s) address. An international host must be valid under IDNA
+    /// (UTS 46) with each label of one script, like an email domain.
     url: Option<String>,
     /// Whether pin/verify must carry this service's `service_id` and
     /// `api_key`, and validate-session its `service_id` (default `true`).
