@@ -244,7 +244,10 @@ impl ServiceUrl {
             .map(|authority| authority.rsplit_once('@').map_or(authority, |(_, h)| h))
             .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
             .unwrap_or_default();
-        let international = !host.is_ascii() || host.split('.').any(|l| l.starts_with("xn--"));
+        let international = !host.is_ascii()
+            || host
+                .split('.')
+                .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")));
         if international && !host.starts_with('[') {
             idn::check_domain(host).map_err(|refusal| rule("url", refusal.message("host")))?;
         }
@@ -495,6 +498,7 @@ mod tests {
         let look_alike = ServiceUrl::parse_optional(Some("https://p\u{0430}ypal.com/login"));
         assert_eq!(look_alike.unwrap_err().field, "url");
         assert!(ServiceUrl::parse_optional(Some("https://xn--pypal-4ve.com")).is_err());
+        assert!(ServiceUrl::parse_optional(Some("https://XN--PYPAL-4VE.com")).is_err());
         assert!(ServiceUrl::parse_optional(Some("https://example.com/\u{202E}")).is_err());
         assert!(Description::parse_optional(Some(&"d".repeat(1001))).is_err());
     }
