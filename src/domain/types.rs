@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, idn, text};
 
 /// Builds the error for `field` when a parse fails.
 fn rule(field: &str, message: impl Into<String>) -> FieldError {
@@ -14,9 +14,23 @@ fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// An email address, kept as typed (trimmed); compared case-insensitively.
+/// The rules of `domain::text` (no bidi controls, invisible or unassigned
+/// characters) for text that admins or people on the phone read.
+fn shown_text(field: &str, value: &str) -> Result<(), FieldError> {
+    text::check(value).map_err(|refusal| rule(field, refusal.message()))
+}
+
+/// An email address, kept as typed (trimmed). Its domain passed UTS 46 and
+/// the one-script rule of `domain::idn`; the address is compared, and
+/// mailed to, with the domain in its ASCII (`xn--`) form, so that
+/// `a@bücher.example` and `a@xn--bcher-kva.example` are one address.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Email(String);
+pub struct Email {
+    typed: String,
+    /// The local part: `typed[..local_len]`.
+    local_len: usize,
+    ascii_domain: String,
+}
 
 impl Email {
     pub const MAX_LEN: usize = 254;
@@ -33,40 +47,54 @@ impl Email {
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("must not contain spaces"));
         }
+        // Admins read the address as typed: no hidden or reordering characters.
+        shown_text("email", value)?;
         let Some((local, domain)) = value.rsplit_once('@') else {
             return Err(bad("must be an email address like name@example.com"));
         };
         if local.is_empty() || local.len() > 64 || local.contains('@') {
             return Err(bad("must be an email address like name@example.com"));
         }
-        let labels: Vec<&str> = domain.split('.').collect();
-        let label_ok = |l: &&str| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        };
-        if labels.len() < 2 || !labels.iter().all(label_ok) {
-            return Err(bad("must have a valid domain, like example.com"));
+        let domain =
+            idn::check_domain(domain).map_err(|refusal| bad(&refusal.message("domain")))?;
+        // The A-label form is longer than the Unicode one; it is the one
+        // that must fit a mail server's limit.
+        if local.len() + 1 + domain.ascii.len() > Self::MAX_LEN {
+            return Err(bad("must be at most 254 characters"));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self {
+            typed: value.to_owned(),
+            local_len: local.len(),
+            ascii_domain: domain.ascii,
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.typed
+    }
+
+    fn local(&self) -> &str {
+        self.typed.get(..self.local_len).unwrap_or_default()
     }
 
     /// The form used for uniqueness: `John@Example.com` and `john@example.com`
-    /// are one address.
+    /// are one address, and so are `a@Bücher.example` and
+    /// `a@xn--bcher-kva.example` (the domain in its ASCII form, which UTS 46
+    /// has lower-cased).
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        format!("{}@{}", self.local().to_lowercase(), self.ascii_domain)
+    }
+
+    /// The address to send mail to: the local part as typed, the domain in
+    /// its ASCII form, so that a mail server without SMTPUTF8 takes it.
+    pub fn delivery_address(&self) -> String {
+        format!("{}@{}", self.local(), self.ascii_domain)
     }
 }
 
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Email({})", self.0)
+        write!(f, "Email({})", self.typed)
     }
 }
 
@@ -116,6 +144,7 @@ impl FullName {
         if has_control_chars(value) {
             return Err(rule("full_name", "must not contain control characters"));
         }
+        shown_text("full_name", value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -170,6 +199,7 @@ impl ServiceName {
         if has_control_chars(value) {
             return Err(rule("name", "must not contain control characters"));
         }
+        shown_text("name", value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -204,6 +234,23 @@ impl ServiceUrl {
                 "must be an http:// or https:// address, like https://serviceb.example",
             ));
         }
+        shown_text("url", value)?;
+        // The phone shows this host as the one to check in the browser: an
+        // international one must pass the email domains' rules (UTS 46, one
+        // script per label), so that no look-alike of another host gets in.
+        // ASCII hosts (including `localhost` and addresses) are as before.
+        let host = rest
+            .and_then(|r| r.split(['/', '?', '#']).next())
+            .map(|authority| authority.rsplit_once('@').map_or(authority, |(_, h)| h))
+            .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+            .unwrap_or_default();
+        let international = !host.is_ascii()
+            || host
+                .split('.')
+                .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")));
+        if international && !host.starts_with('[') {
+            idn::check_domain(host).map_err(|refusal| rule("url", refusal.message("host")))?;
+        }
         Ok(Some(Self(value.to_owned())))
     }
 
@@ -224,6 +271,7 @@ impl Description {
         if value.chars().count() > 1000 {
             return Err(rule("description", "must be at most 1000 characters"));
         }
+        shown_text("description", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 
@@ -244,6 +292,7 @@ impl RejectionReason {
         if value.chars().count() > 1000 {
             return Err(rule("reason", "must be at most 1000 characters"));
         }
+        shown_text("reason", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 
@@ -331,6 +380,38 @@ mod tests {
     }
 
     #[test]
+    fn email_with_a_unicode_domain_is_one_address_with_its_a_label() {
+        let typed = Email::parse("Anna@Bücher.example").unwrap();
+        assert_eq!(typed.as_str(), "Anna@Bücher.example");
+        assert_eq!(typed.normalized(), "anna@xn--bcher-kva.example");
+        assert_eq!(typed.delivery_address(), "Anna@xn--bcher-kva.example");
+        let punycode = Email::parse("anna@xn--bcher-kva.example").unwrap();
+        assert_eq!(punycode.normalized(), typed.normalized());
+        assert_eq!(
+            Email::parse("a@яндекс.рф").unwrap().normalized(),
+            "a@xn--d1acpjx3f.xn--p1ai"
+        );
+    }
+
+    #[test]
+    fn email_domains_that_mix_scripts_or_break_uts46_are_refused() {
+        let e = Email::parse("john@p\u{0430}ypal.com").unwrap_err();
+        assert_eq!(e.field, "email");
+        assert!(e.message.contains("mix scripts"), "{}", e.message);
+        for bad in ["john@exa_mple.com", "john@xn--a.com", "john@example.com."] {
+            assert_eq!(Email::parse(bad).unwrap_err().field, "email", "{bad:?}");
+        }
+        let hidden = Email::parse("john@exam\u{200B}ple.com").unwrap_err();
+        assert!(hidden.message.contains("invisible"), "{}", hidden.message);
+        assert!(Email::parse("jo\u{202E}hn@example.com").is_err());
+        // Short as typed, too long once the domain is in A-label form.
+        let label = format!("{}ü", "a".repeat(50));
+        let long = format!("{}@{label}.{label}.{label}.{label}.example", "a".repeat(30));
+        assert!(long.len() <= 254);
+        assert!(Email::parse(&long).unwrap_err().message.contains("254"));
+    }
+
+    #[test]
     fn username_is_lowercased_and_limited() {
         assert_eq!(Username::parse("John").unwrap().as_str(), "john");
         assert_eq!(Username::parse("a.b_c-9").unwrap().as_str(), "a.b_c-9");
@@ -352,6 +433,27 @@ mod tests {
         assert!(FullName::parse(&"x".repeat(201)).is_err());
         assert!(FullName::parse(&"é".repeat(200)).is_ok());
         assert!(FullName::parse("John\u{0}").is_err());
+    }
+
+    #[test]
+    fn shown_text_refuses_bidi_and_invisible_characters_at_its_field() {
+        let e = FullName::parse("John \u{202E}htimS").unwrap_err();
+        assert_eq!(e.field, "full_name");
+        assert!(e.message.contains("text-direction"), "{}", e.message);
+        assert_eq!(
+            FullName::parse("Jo\u{200B}hn").unwrap_err().field,
+            "full_name"
+        );
+        assert_eq!(
+            ServiceName::parse("Service\u{2066}B").unwrap_err().field,
+            "name"
+        );
+        let d = Description::parse_optional(Some("line one\nline \u{202E}two")).unwrap_err();
+        assert_eq!(d.field, "description");
+        let r = RejectionReason::parse_optional(Some("no\u{FEFF}")).unwrap_err();
+        assert_eq!(r.field, "reason");
+        // Line breaks stay allowed where they were.
+        assert!(Description::parse_optional(Some("line one\nline two")).is_ok());
     }
 
     #[test]
@@ -383,6 +485,21 @@ mod tests {
         assert!(ServiceUrl::parse_optional(Some("ftp://x")).is_err());
         assert!(ServiceUrl::parse_optional(Some("https://")).is_err());
         assert!(ServiceUrl::parse_optional(None).unwrap().is_none());
+        assert!(
+            ServiceUrl::parse_optional(Some("http://localhost:8080/x"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            ServiceUrl::parse_optional(Some("https://bücher.example:8443/a"))
+                .unwrap()
+                .is_some()
+        );
+        let look_alike = ServiceUrl::parse_optional(Some("https://p\u{0430}ypal.com/login"));
+        assert_eq!(look_alike.unwrap_err().field, "url");
+        assert!(ServiceUrl::parse_optional(Some("https://xn--pypal-4ve.com")).is_err());
+        assert!(ServiceUrl::parse_optional(Some("https://XN--PYPAL-4VE.com")).is_err());
+        assert!(ServiceUrl::parse_optional(Some("https://example.com/\u{202E}")).is_err());
         assert!(Description::parse_optional(Some(&"d".repeat(1001))).is_err());
     }
 }

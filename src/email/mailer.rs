@@ -9,6 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpArgs, SmtpTls};
 use crate::domain::model::{Delivery, OutboxEntry};
+use crate::domain::types::Email;
 
 /// Why a message did not go out, and whether trying again can help.
 #[derive(Debug)]
@@ -81,8 +82,7 @@ impl Mailer {
             }
             Mailer::Smtp { transport, from } => (transport, from),
         };
-        let to: Mailbox = email
-            .recipient
+        let to: Mailbox = delivery_address(&email.recipient)
             .parse()
             .map_err(|e| SendFailure::permanent(format!("bad recipient address: {e}")))?;
         let message = Message::builder()
@@ -103,4 +103,13 @@ impl Mailer {
                 message: e.to_string(),
             })
     }
+}
+
+/// The recipient with its domain in ASCII (`xn--`) form. lettre would send
+/// a Unicode domain as it is, which needs the server's SMTPUTF8 and is
+/// refused by most servers without it; the A-label is the same address to
+/// every server. An address that does not parse (an admin's address from
+/// before the domain rules) goes out as stored.
+fn delivery_address(recipient: &str) -> String {
+    Email::parse(recipient).map_or_else(|_| recipient.to_owned(), |e| e.delivery_address())
 }

@@ -44,6 +44,7 @@ mod schedule;
 mod services;
 mod sessions;
 mod throttle;
+mod upgrades;
 mod users;
 mod write_lane;
 
@@ -232,8 +233,9 @@ impl Database {
         self.backend
     }
 
-    /// Applies the versioned migrations of this backend's dialect. sqlx takes
-    /// a lock first, so instances starting together do not race.
+    /// Applies the versioned migrations of this backend's dialect, then the
+    /// upgrades of stored data not yet done (`upgrades`). sqlx takes a lock
+    /// first, so instances starting together do not race on the migrations.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         match self.backend {
             Backend::Sqlite => {
@@ -247,7 +249,7 @@ impl Database {
                     .await?
             }
         }
-        Ok(())
+        self.run_data_upgrades().await
     }
 
     /// A round trip to the database, for `/readyz`: answers within

@@ -38,5 +38,6 @@ mod signing_keys;
 mod slow_clients;
 mod smtp;
 mod throttle;
+mod unicode_input;
 mod users;
 mod web;

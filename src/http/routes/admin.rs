@@ -157,7 +157,8 @@ async fn approve(
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"reason": "Unknown applicant"}))]
 pub struct RejectRequest {
-    /// Told to the applicant by email.
+    /// Told to the applicant by email. Up to 1000 characters, without
+    /// text-direction controls, invisible or unassigned characters.
     reason: Option<String>,
 }
 
@@ -179,7 +180,7 @@ pub struct RejectedResponse {
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`not_pending`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (reason too long)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (reason too long, or with a text-direction, invisible or unassigned character)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn reject(

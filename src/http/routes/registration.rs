@@ -24,6 +24,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[schema(example = json!({"email": "john@example.com", "username": "john",
     "password": "correct horse battery", "full_name": "John Smith", "phone": "+15551234567"}))]
 pub struct RegisterRequest {
+    /// The domain must be valid under IDNA (UTS 46) and each of its labels
+    /// of one script (no Latin mixed with Cyrillic, as look-alikes do).
+    /// `a@bücher.example` and `a@xn--bcher-kva.example` are one address;
+    /// mail goes to the `xn--` form. Stored as typed.
     #[schema(required = true, value_type = String)]
     email: Option<String>,
     /// 3–32 of `a-z 0-9 . _ -`; stored lower-cased.
@@ -32,6 +36,11 @@ pub struct RegisterRequest {
     /// 10–256 characters.
     #[schema(required = true, value_type = String)]
     password: Option<String>,
+    /// 1–200 characters. No text-direction controls (U+202A–U+202E,
+    /// U+2066–U+2069, LRM/RLM/ALM), invisible characters (zero-width space,
+    /// soft hyphen, Hangul fillers, tag characters, …), unassigned or
+    /// private-use code points; ZWJ/ZWNJ only where a script or an emoji
+    /// needs them.
     #[schema(required = true, value_type = String)]
     full_name: Option<String>,
     phone: Option<String>,
@@ -78,7 +87,7 @@ pub struct RegisterResponse {
     responses(
         (status = 201, description = "Registration queued", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the `errors` name each field and why, e.g. `full_name` with a text-direction or invisible character, `email` with a domain invalid under UTS 46 or mixing scripts", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many registrations from this address, or too many waiting for approval (`REGISTRATION_PENDING_*`); `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]

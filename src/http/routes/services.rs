@@ -30,9 +30,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"name": "ServiceB", "description": "Our CRM", "url": "https://serviceb.example"}))]
 pub struct RegisterServiceRequest {
+    /// 1–100 characters, shown on the phone; like `description`, without
+    /// text-direction controls, invisible or unassigned characters.
     #[schema(required = true, value_type = String)]
     name: Option<String>,
     description: Option<String>,
+    /// An http(s) address. An international host must be valid under IDNA
+    /// (UTS 46) with each label of one script, like an email domain.
     url: Option<String>,
     /// Whether pin/verify must carry this service's `service_id` and
     /// `api_key`, and validate-session its `service_id` (default `true`).
