@@ -165,6 +165,27 @@ async fn generate_with_a_client_ip_that_is_not_an_ip_is_422() {
     }
 }
 
+/// The phone shows the reported browser beside "is this you?": it must not
+/// be able to reorder or hide what is shown there.
+#[tokio::test]
+async fn generate_with_a_disguised_client_user_agent_is_422() {
+    let flow = Flow::start().await;
+    for bad in [
+        "Mozilla/5.0 \u{202E}evil",
+        "Chrome\u{200B}/120",
+        "Firefox\n/121",
+    ] {
+        let body = generate_body_with(&flow, "client_user_agent", json!(bad));
+        assert_invalid_field(flow.generate_with(&body).await, "client_user_agent").await;
+    }
+    let plain = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0";
+    let body = generate_body_with(&flow, "client_user_agent", json!(plain));
+    assert_eq!(
+        flow.generate_with(&body).await.status(),
+        StatusCode::CREATED
+    );
+}
+
 #[tokio::test]
 async fn generate_outside_operating_hours_is_503_system_closed() {
     let flow = Flow::start().await;

@@ -12,6 +12,7 @@ use crate::clock::{rfc3339, rfc3339_opt};
 use crate::domain::FieldError;
 use crate::domain::model::ClientInfo;
 use crate::domain::secret::{ApiKey, AuthKey, Pin, QrToken};
+use crate::domain::text;
 use crate::domain::types::ServiceId;
 use crate::domain::validation::{Validation, required};
 use crate::http::extract::{ApiJson, Caller};
@@ -46,6 +47,25 @@ fn reported(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
         )),
         other => Ok(other),
     }
+}
+
+/// The browser as the service reports it, shown on the phone beside the
+/// question "is this you?": held to the rules of text people read, since
+/// whoever asked for the QR code chose it (a real browser's User-Agent is
+/// plain ASCII and passes).
+fn reported_user_agent(value: Option<String>) -> Result<Option<String>, FieldError> {
+    let field = "client_user_agent";
+    let value = reported(field, value, 1024)?;
+    if let Some(ua) = &value {
+        if ua.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        text::check(ua).map_err(|refusal| FieldError::new(field, refusal.message()))?;
+    }
+    Ok(value)
 }
 
 fn reported_ip(value: Option<String>) -> Result<Option<String>, FieldError> {
@@ -108,7 +128,7 @@ async fn generate(
     let service_id = v.check(secret_field("service_id", body.service_id));
     let api_key = v.check(secret_field("api_key", body.api_key));
     let ip = v.check(reported_ip(body.client_ip));
-    let user_agent = v.check(reported("client_user_agent", body.client_user_agent, 1024));
+    let user_agent = v.check(reported_user_agent(body.client_user_agent));
     let (Some(service_id), Some(api_key), Some(ip), Some(user_agent)) =
         (service_id, api_key, ip, user_agent)
     else {
