@@ -3,9 +3,11 @@
 
 use jiff::SignedDuration;
 use reqwest::StatusCode;
+use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 
-use crate::harness::{ADMIN_PASSWORD, Api, Options, TestApp};
+use crate::console::{Browser, csrf_of};
+use crate::harness::{ADMIN_PASSWORD, Api, Options, TestApp, cli, run_cli};
 
 /// A server with the given settings (as flags).
 async fn app_with(args: &[&str]) -> TestApp {
@@ -122,4 +124,249 @@ pub async fn sign_in_past_contention(api: &Api) -> String {
         }
     }
     panic!("admin login stayed contended");
+}
+
+/// Signs in through the API as `username`, with a browser of `user_agent`.
+async fn api_sign_in_as(app: &TestApp, username: &str, password: &str, user_agent: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/admin/login"))
+        .header(reqwest::header::USER_AGENT, user_agent)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The rows of the sign-ins page: (token_id, whether it is this session,
+/// the row's HTML).
+fn rows_of(page: &str) -> Vec<(String, bool, String)> {
+    page.split("<tr id=\"token-")
+        .skip(1)
+        .map(|rest| {
+            let row = &rest[..rest.find("</tr>").unwrap()];
+            let id = row[..row.find('"').unwrap()].to_owned();
+            (id, row.contains("this session"), row.to_owned())
+        })
+        .collect()
+}
+
+/// The sign-ins page of a signed-in browser, with its CSRF token.
+async fn sign_ins_page(browser: &mut Browser, app: &TestApp) -> (String, String) {
+    let res = browser.get(&app.url("/admin/tokens")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let csrf = csrf_of(&page);
+    (page, csrf)
+}
+
+/// The one row that is not this session.
+fn other_row(page: &str) -> (String, String) {
+    let others: Vec<_> = rows_of(page).into_iter().filter(|r| !r.1).collect();
+    assert_eq!(others.len(), 1, "{page}");
+    let (id, _, row) = others.into_iter().next().unwrap();
+    (id, row)
+}
+
+#[tokio::test]
+async fn the_sign_ins_page_lists_the_admins_tokens_with_address_browser_and_this_session() {
+    let app = TestApp::spawn().await;
+    let api_token = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "ops-script/1.0").await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    // The account's name in the header leads to the page.
+    let dashboard = browser.get(&app.url("/admin")).await.text().await.unwrap();
+    assert!(dashboard.contains("href=\"/admin/tokens\""), "{dashboard}");
+
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    let rows = rows_of(&page);
+    assert_eq!(rows.len(), 2, "{page}");
+    assert_eq!(
+        rows.iter().filter(|r| r.1).count(),
+        1,
+        "one is this session"
+    );
+    let (_, row) = other_row(&page);
+    assert!(row.contains("ops-script/1.0"), "{row}");
+    assert!(row.contains("127.0.0.1"), "{row}");
+    assert!(row.contains("2026-11-25T12:00:00Z"), "{row}");
+    // Neither bearer secret is in the page, nor is the cookie's.
+    assert!(!page.contains(&api_token));
+    let cookie = browser.cookie_header();
+    let console_token = cookie.split("ca_admin=").nth(1).unwrap();
+    let console_token = console_token.split(';').next().unwrap();
+    assert!(!page.contains(console_token));
+}
+
+#[tokio::test]
+async fn revoking_a_token_in_the_console_makes_it_401_at_once() {
+    let app = TestApp::spawn().await;
+    let api_token = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "ops-script/1.0").await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let (page, csrf) = sign_ins_page(&mut browser, &app).await;
+    let (id, _) = other_row(&page);
+
+    let url = app.url(&format!("/admin/tokens/{id}/revoke"));
+    let res = browser.post(&url, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/admin/tokens?notice=")
+    );
+    assert_eq!(
+        status_with(&app, &api_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // This session goes on; the list has only it left.
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    let rows = rows_of(&page);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].1);
+    // Revoking it again is no error: it has ended.
+    let res = browser.post(&url, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn revoking_without_the_csrf_token_is_refused_and_the_token_lives() {
+    let app = TestApp::spawn().await;
+    let api_token = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "ops-script/1.0").await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    let (id, _) = other_row(&page);
+    for form in [vec![], vec![("csrf", "forged")]] {
+        let res = browser
+            .post(&app.url(&format!("/admin/tokens/{id}/revoke")), &form)
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = browser
+            .post(&app.url("/admin/tokens/sign-out-others"), &form)
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(status_with(&app, &api_token).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_else_ends_every_token_but_this_session() {
+    let app = TestApp::spawn().await;
+    let first = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "a").await;
+    let second = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "b").await;
+    let mut other_browser = Browser::new();
+    other_browser.sign_in(&app).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let (_, csrf) = sign_ins_page(&mut browser, &app).await;
+
+    let res = browser
+        .post(
+            &app.url("/admin/tokens/sign-out-others"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.contains("Signed+out+3+other"), "{location}");
+    for token in [&first, &second] {
+        assert_eq!(status_with(&app, token).await, StatusCode::UNAUTHORIZED);
+    }
+    let res = other_browser.get(&app.url("/admin")).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the other console is signed out"
+    );
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    let rows = rows_of(&page);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].1);
+}
+
+#[tokio::test]
+async fn an_admin_sees_and_revokes_only_its_own_tokens() {
+    let app = TestApp::spawn().await;
+    let password = "Second-admin-pass-for-tokens";
+    run_cli(cli(
+        &app.database(),
+        &[
+            "create-admin",
+            "--username",
+            "other",
+            "--password",
+            password,
+        ],
+    ));
+    let mut other = Browser::new();
+    let res = other.submit_sign_in_as(&app, "other", password).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (page, _) = sign_ins_page(&mut other, &app).await;
+    let others_id = rows_of(&page)[0].0.clone();
+
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let (page, csrf) = sign_ins_page(&mut browser, &app).await;
+    assert!(
+        !page.contains(&others_id),
+        "another admin's token is not listed"
+    );
+    assert_eq!(rows_of(&page).len(), 1);
+    let res = browser
+        .post(
+            &app.url(&format!("/admin/tokens/{others_id}/revoke")),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .contains("already+ended")
+    );
+    let res = browser
+        .post(
+            &app.url("/admin/tokens/sign-out-others"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The other admin is still signed in.
+    let res = other.get(&app.url("/admin/tokens")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn last_use_is_recorded_at_most_once_a_minute() {
+    let app = TestApp::spawn().await;
+    let api_token = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "ops-script/1.0").await;
+    let mut browser = Browser::new();
+    browser.sign_in(&app).await;
+    let last_used = |page: &str| {
+        let (_, row) = other_row(page);
+        let cells: Vec<&str> = row.split("<td").collect();
+        cells[4].to_owned()
+    };
+    // Signing in counts as a use.
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    assert!(last_used(&page).contains("2026-11-25T12:00:00Z"), "{page}");
+
+    // Used again 30 s later: not written (less than a minute since).
+    app.clock.advance(SignedDuration::from_secs(30));
+    assert_eq!(status_with(&app, &api_token).await, StatusCode::OK);
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    assert!(last_used(&page).contains("2026-11-25T12:00:00Z"), "{page}");
+
+    // Used 61 s after the recorded use: written.
+    app.clock.advance(SignedDuration::from_secs(31));
+    assert_eq!(status_with(&app, &api_token).await, StatusCode::OK);
+    let (page, _) = sign_ins_page(&mut browser, &app).await;
+    assert!(last_used(&page).contains("2026-11-25T12:01:01Z"), "{page}");
 }
