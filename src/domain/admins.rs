@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::domain::model::{Admin, ClientInfo};
+use crate::domain::model::{Admin, ClientInfo, Page, PageRequest};
 use crate::domain::password::Lane;
 use crate::domain::secret::{AdminToken, Password, TokenHash};
 use crate::domain::throttle::SignIn;
@@ -142,15 +142,17 @@ impl Core {
         Ok(admin)
     }
 
-    /// The admin's live tokens, newest first, with the presented one marked.
+    /// A page of the admin's live tokens, newest first, with the presented
+    /// one marked.
     pub async fn admin_tokens(
         &self,
         admin: &Admin,
         presented: &AdminToken,
-    ) -> Result<Vec<AdminTokenRecord>, DomainError> {
+        page: &PageRequest,
+    ) -> Result<Page<AdminTokenRecord>, DomainError> {
         Ok(self
             .db
-            .admin_sessions(&admin.admin_id, &presented.hash(), self.now())
+            .admin_sessions(&admin.admin_id, &presented.hash(), self.now(), page)
             .await?)
     }
 

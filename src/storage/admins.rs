@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use super::{Database, StorageError, from_millis, from_millis_opt, is_unique_violation, to_millis};
 use crate::domain::admins::{AdminTokenRecord, NewAdminToken};
-use crate::domain::model::Admin;
+use crate::domain::model::{Admin, Cursor, Page, PageRequest};
 use crate::domain::password::PasswordHash;
 use crate::domain::secret::TokenHash;
 use crate::domain::types::{AdminId, AdminTokenId};
@@ -193,14 +193,15 @@ impl Database {
             .await
     }
 
-    /// The admin's tokens still valid at `now`, newest first; `current`
-    /// marks the one whose hash is `presented`.
+    /// A page of the admin's tokens still valid at `now`, newest first;
+    /// `current` marks the one whose hash is `presented`.
     pub async fn admin_sessions(
         &self,
         admin_id: &AdminId,
         presented: &TokenHash,
         now: Timestamp,
-    ) -> Result<Vec<AdminTokenRecord>, StorageError> {
+        page: &PageRequest,
+    ) -> Result<Page<AdminTokenRecord>, StorageError> {
         type Row = (
             String,
             String,
@@ -210,17 +211,27 @@ impl Database {
             Option<i64>,
             i64,
         );
+        // Newest first, so the page starts before the cursor.
+        let (before_key, before_id) = match &page.after {
+            Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MAX), c.id.clone()),
+            None => (i64::MAX, String::new()),
+        };
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT token_hash, token_id, created_at, created_from, created_agent, \
              last_used_at, expires_at FROM admin_sessions \
              WHERE admin_id = $1 AND expires_at > $2 \
-             ORDER BY created_at DESC, token_id DESC",
+             AND (created_at < $3 OR (created_at = $3 AND token_id < $4)) \
+             ORDER BY created_at DESC, token_id DESC LIMIT $5",
         )
         .bind(admin_id.as_str())
         .bind(to_millis(now))
+        .bind(before_key)
+        .bind(before_id)
+        .bind(i64::from(page.limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
+        let records = rows
+            .into_iter()
             .map(|(hash, id, created, from, agent, used, expires)| {
                 Ok(AdminTokenRecord {
                     // Compared here so that the hash never leaves storage.
@@ -233,7 +244,11 @@ impl Database {
                     expires_at: from_millis(expires)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(page.page(records, |t| Cursor {
+            key: t.created_at.as_millisecond().to_string(),
+            id: t.token_id.to_string(),
+        }))
     }
 
     /// Ends one of the admin's tokens by its id; `false` when the admin has

@@ -7,7 +7,9 @@ use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 
 use crate::console::{Browser, csrf_of};
-use crate::harness::{ADMIN_PASSWORD, Api, Options, TestApp, cli, run_cli};
+use crate::harness::{
+    ADMIN_PASSWORD, Api, Options, TestApp, assert_problem, cli, expect_json, run_cli,
+};
 
 /// A server with the given settings (as flags).
 async fn app_with(args: &[&str]) -> TestApp {
@@ -369,4 +371,149 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     assert_eq!(status_with(&app, &api_token).await, StatusCode::OK);
     let (page, _) = sign_ins_page(&mut browser, &app).await;
     assert!(last_used(&page).contains("2026-11-25T12:01:01Z"), "{page}");
+}
+
+async fn admin_delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.client
+        .delete(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn get_admin_tokens_lists_the_admins_live_tokens_with_the_presented_one_current() {
+    let app = TestApp::spawn().await;
+    let older = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "ops-script/1.0").await;
+    app.clock.advance(SignedDuration::from_secs(5));
+    let newer = api_sign_in_as(&app, "admin", ADMIN_PASSWORD, "laptop").await;
+    let body = expect_json(
+        app.admin_get(&newer, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{body}");
+    assert_eq!(body["next_cursor"], Value::Null);
+    // Newest first; the presented token is `current`.
+    assert_eq!(items[0]["current"], true);
+    assert_eq!(items[0]["user_agent"], "laptop");
+    assert_eq!(items[0]["created_at"], "2026-11-25T12:00:05Z");
+    assert_eq!(items[1]["current"], false);
+    assert_eq!(items[1]["user_agent"], "ops-script/1.0");
+    assert_eq!(items[1]["created_from"], "127.0.0.1");
+    assert_eq!(items[1]["created_at"], "2026-11-25T12:00:00Z");
+    assert_eq!(items[1]["last_used_at"], "2026-11-25T12:00:00Z");
+    assert_eq!(items[1]["expires_at"], "2026-11-25T13:00:00Z");
+    assert_ne!(items[0]["token_id"], items[1]["token_id"]);
+    let text = body.to_string();
+    assert!(
+        !text.contains(&older) && !text.contains(&newer),
+        "no secret in the list"
+    );
+}
+
+#[tokio::test]
+async fn admin_tokens_are_paginated() {
+    let app = TestApp::spawn().await;
+    let tokens = sign_in_times(&app, 3).await;
+    let first = expect_json(
+        app.admin_get(&tokens[0], "/api/admin/tokens?limit=2").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = expect_json(
+        app.admin_get(
+            &tokens[0],
+            &format!("/api/admin/tokens?limit=2&cursor={cursor}"),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let rest = second["items"].as_array().unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(second["next_cursor"], Value::Null);
+    // The oldest comes last, and it is the presented one.
+    assert_eq!(rest[0]["current"], true);
+    let res = app.admin_get(&tokens[0], "/api/admin/tokens?limit=0").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn delete_admin_token_revokes_it_at_once_and_then_is_404() {
+    let app = TestApp::spawn().await;
+    let victim = app.admin_token().await;
+    let keeper = app.admin_token().await;
+    let body = expect_json(
+        app.admin_get(&keeper, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let id = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["current"] == false)
+        .unwrap()["token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/admin/tokens/{id}");
+    let res = admin_delete(&app, &keeper, &path).await;
+    let body = expect_json(res, StatusCode::OK).await;
+    assert_eq!(body, json!({"token_id": id, "revoked": true}));
+    assert_eq!(status_with(&app, &victim).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_with(&app, &keeper).await, StatusCode::OK);
+    let res = admin_delete(&app, &keeper, &path).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "token_not_found").await;
+}
+
+#[tokio::test]
+async fn an_admin_cannot_list_or_revoke_another_admins_tokens_over_the_api() {
+    let app = TestApp::spawn().await;
+    let password = "Second-admin-pass-for-tokens";
+    run_cli(cli(
+        &app.database(),
+        &[
+            "create-admin",
+            "--username",
+            "other",
+            "--password",
+            password,
+        ],
+    ));
+    let other = api_sign_in_as(&app, "other", password, "other's laptop").await;
+    let body = expect_json(
+        app.admin_get(&other, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let others_id = body["items"][0]["token_id"].as_str().unwrap().to_owned();
+
+    let admin = app.admin_token().await;
+    let body = expect_json(
+        app.admin_get(&admin, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    assert!(!body.to_string().contains(&others_id));
+    let res = admin_delete(&app, &admin, &format!("/api/admin/tokens/{others_id}")).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "token_not_found").await;
+    assert_eq!(status_with(&app, &other).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_token_routes_need_an_admin_token() {
+    let app = TestApp::spawn().await;
+    for token in ["", "caa_not-a-token"] {
+        let res = app.admin_get(token, "/api/admin/tokens").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let res = admin_delete(&app, token, "/api/admin/tokens/some-id").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
 }

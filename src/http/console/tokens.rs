@@ -11,13 +11,15 @@ use serde::Deserialize;
 use super::error_page::{Section, error_page};
 use super::session::FormFields;
 use super::{Console, render, see_other};
+use crate::domain::model::PageRequest;
 use crate::domain::types::AdminTokenId;
 use crate::http::state::AppState;
 use crate::http::views::AdminTokenView;
 
 #[derive(Deserialize)]
-pub struct NoticeQuery {
+pub struct PageQuery {
     notice: Option<String>,
+    cursor: Option<String>,
 }
 
 #[derive(Template)]
@@ -28,6 +30,7 @@ struct Tokens<'a> {
     csrf: &'a str,
     notice: Option<String>,
     items: Vec<AdminTokenView>,
+    next: Option<String>,
     /// `ADMIN_TOKENS_MAX`, when there is a cap.
     cap: Option<u32>,
     ttl_minutes: i64,
@@ -42,11 +45,15 @@ impl Tokens<'_> {
 pub async fn page(
     State(state): State<AppState>,
     console: Console,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
+    let page = match PageRequest::parse(Some(50), q.cursor.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return error_page(&console, Section::Tokens, e),
+    };
     match state
         .core
-        .admin_tokens(&console.admin, console.token())
+        .admin_tokens(&console.admin, console.token(), &page)
         .await
     {
         Ok(list) => {
@@ -56,7 +63,8 @@ pub async fn page(
                 admin: &console.admin.username,
                 csrf: &console.csrf,
                 notice: q.notice,
-                items: list.into_iter().map(AdminTokenView::from).collect(),
+                next: list.next_cursor.map(|c| c.encode()),
+                items: list.items.into_iter().map(AdminTokenView::from).collect(),
                 cap: settings.admin_tokens_max,
                 ttl_minutes: settings.admin_token_ttl.as_mins(),
             })
