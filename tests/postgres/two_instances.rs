@@ -266,3 +266,39 @@ async fn the_admin_token_cap_holds_for_sign_ins_racing_on_two_instances() {
     }
     assert_eq!(live, 3, "live tokens after 16 racing sign-ins");
 }
+
+/// A token revoked on one instance is refused by the other at once: the
+/// revocation is the row's deletion, and every instance reads admin tokens
+/// from the database.
+#[tokio::test]
+async fn an_admin_token_revoked_on_one_instance_is_refused_by_the_other() {
+    let p = pair().await;
+    let victim = admin_sign_in(&p.b).await;
+    let body = expect_json(
+        p.a.admin_get(&p.admin, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{body}");
+    let id = items.iter().find(|t| t["current"] == false).unwrap()["token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        p.b.admin_get(&victim, "/api/admin/pending").await.status(),
+        StatusCode::OK
+    );
+    let res =
+        p.a.client
+            .delete(p.a.url(&format!("/api/admin/tokens/{id}")))
+            .bearer_auth(&p.admin)
+            .send()
+            .await
+            .unwrap();
+    expect_json(res, StatusCode::OK).await;
+    assert_eq!(
+        p.b.admin_get(&victim, "/api/admin/pending").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
