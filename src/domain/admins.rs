@@ -165,7 +165,7 @@ impl Core {
     ) -> Result<bool, DomainError> {
         let ended = self
             .db
-            .delete_admin_session_by_id(&admin.admin_id, token_id)
+            .delete_admin_session_by_id(&admin.admin_id, token_id, self.now())
             .await?;
         if ended {
             tracing::info!(admin = %admin.username, token_id = %token_id, "admin token revoked");

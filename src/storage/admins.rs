@@ -251,17 +251,20 @@ impl Database {
         }))
     }
 
-    /// Ends one of the admin's tokens by its id; `false` when the admin has
-    /// no such token (never another admin's).
+    /// Ends one of the admin's tokens still valid at `now` by its id;
+    /// `false` when the admin has no such token (never another admin's).
     pub async fn delete_admin_session_by_id(
         &self,
         admin_id: &AdminId,
         token_id: &AdminTokenId,
+        now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let delete =
-            sqlx::query("DELETE FROM admin_sessions WHERE admin_id = $1 AND token_id = $2")
-                .bind(admin_id.as_str().to_owned())
-                .bind(token_id.as_str().to_owned());
+        let delete = sqlx::query(
+            "DELETE FROM admin_sessions WHERE admin_id = $1 AND token_id = $2 AND expires_at > $3",
+        )
+        .bind(admin_id.as_str().to_owned())
+        .bind(token_id.as_str().to_owned())
+        .bind(to_millis(now));
         self.write(|writer| async move { Ok(delete.execute(&writer).await?.rows_affected() > 0) })
             .await
     }

@@ -517,3 +517,29 @@ async fn the_token_routes_need_an_admin_token() {
         assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
 }
+
+#[tokio::test]
+async fn an_expired_token_is_not_listed_nor_revocable() {
+    let app = TestApp::spawn().await;
+    let old = app.admin_token().await;
+    let body = expect_json(
+        app.admin_get(&old, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let old_id = body["items"][0]["token_id"].as_str().unwrap().to_owned();
+    // Past its hour.
+    app.clock.advance(SignedDuration::from_secs(3601));
+    assert_eq!(status_with(&app, &old).await, StatusCode::UNAUTHORIZED);
+    let fresh = app.admin_token().await;
+    let body = expect_json(
+        app.admin_get(&fresh, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["current"], true);
+    let res = admin_delete(&app, &fresh, &format!("/api/admin/tokens/{old_id}")).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "token_not_found").await;
+}
