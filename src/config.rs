@@ -486,6 +486,10 @@ pub struct LimitArgs {
         global = true
     )]
     pub registration_pending_per_address: u32,
+    /// Live bearer tokens (API and console sign-ins) one admin may hold; a
+    /// sign-in past it ends that admin's oldest. 0: no cap.
+    #[arg(long, env = "ADMIN_TOKENS_MAX", default_value_t = 10, global = true)]
+    pub admin_tokens_max: u32,
     /// Sustained requests per minute on `POST /api/register` per client address; 0: no limit.
     /// Registrations are rare; a shared office address still gets a few a minute.
     #[arg(

@@ -83,6 +83,7 @@ pub async fn core(
     });
     settings.generate_rate = rate(l, l.rate_generate_per_min, l.rate_generate_burst);
     let cap = |n: u32| (l.rate_limits.is_on() && n > 0).then_some(n);
+    settings.admin_tokens_max = cap(l.admin_tokens_max);
     settings.queue_caps = QueueCaps {
         overall: cap(l.registration_pending_max),
         per_address: cap(l.registration_pending_per_address),

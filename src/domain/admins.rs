@@ -1,14 +1,20 @@
 //! Administrators: sign-in with bearer tokens, and creating accounts from the
 //! command line or on first start.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
-use crate::domain::model::{Admin, ClientInfo};
+use crate::domain::model::{Admin, ClientInfo, Page, PageRequest};
 use crate::domain::password::Lane;
-use crate::domain::secret::{AdminToken, Password};
+use crate::domain::secret::{AdminToken, Password, TokenHash};
 use crate::domain::throttle::SignIn;
-use crate::domain::types::Username;
+use crate::domain::types::{AdminId, AdminTokenId, Username};
 use crate::domain::{Core, DomainError};
+
+/// How stale a token's "last used" may get. Recording every use would make
+/// each admin request (every console page, every API call) a database
+/// write, and on SQLite all writes queue for one writer; once a minute is
+/// precise enough to tell a token in use from a forgotten one.
+pub const LAST_USED_STEP: SignedDuration = SignedDuration::from_secs(60);
 
 /// A bearer token handed to an admin at sign-in.
 #[derive(Debug)]
@@ -16,6 +22,34 @@ pub struct AdminSession {
     pub token: AdminToken,
     pub expires_at: Timestamp,
     pub expires_in: i64,
+}
+
+/// A token about to be stored at sign-in.
+pub struct NewAdminToken<'a> {
+    pub token_hash: TokenHash,
+    pub token_id: AdminTokenId,
+    pub admin_id: &'a AdminId,
+    /// The caller's address and browser at sign-in.
+    pub client: &'a ClientInfo,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// One of an admin's live bearer tokens, as the console lists it (never
+/// the secret or its hash).
+#[derive(Debug, Clone)]
+pub struct AdminTokenRecord {
+    pub token_id: AdminTokenId,
+    pub created_at: Timestamp,
+    /// The address it was issued to.
+    pub created_from: Option<String>,
+    /// The browser (user agent) it was issued to.
+    pub created_agent: Option<String>,
+    /// Recorded at most once per `LAST_USED_STEP`.
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Timestamp,
+    /// Whether it is the token the request presented.
+    pub current: bool,
 }
 
 /// What `ensure_first_admin` did.
@@ -62,8 +96,17 @@ impl Core {
         let now = self.now();
         let ttl = self.settings.admin_token_ttl;
         let expires_at = now.checked_add(ttl).map_err(DomainError::internal)?;
+        let new = NewAdminToken {
+            token_hash: token.hash(),
+            token_id: AdminTokenId::generate(),
+            admin_id: &admin.admin_id,
+            client,
+            created_at: now,
+            expires_at,
+        };
+        // Signing in past the cap ends the oldest tokens (`ADMIN_TOKENS_MAX`).
         self.db
-            .insert_admin_session(&token.hash(), &admin.admin_id, now, expires_at)
+            .insert_admin_session(&new, self.settings.admin_tokens_max)
             .await?;
         tracing::info!(admin = %admin.username, "admin signed in");
         Ok(AdminSession {
@@ -80,12 +123,69 @@ impl Core {
         Ok(())
     }
 
-    /// The admin behind a bearer token, or `Unauthorized`.
+    /// The admin behind a bearer token, or `Unauthorized`. Records the use
+    /// when the last one recorded is older than `LAST_USED_STEP`.
     pub async fn authenticate_admin(&self, token: &AdminToken) -> Result<Admin, DomainError> {
-        self.db
-            .find_admin_by_token(&token.hash(), self.now())
+        let hash = token.hash();
+        let now = self.now();
+        let (admin, last_used) = self
+            .db
+            .find_admin_by_token(&hash, now)
             .await?
-            .ok_or(DomainError::Unauthorized)
+            .ok_or(DomainError::Unauthorized)?;
+        let stale_before = now.checked_sub(LAST_USED_STEP).unwrap_or(now);
+        if last_used.is_none_or(|used| used < stale_before) {
+            self.db
+                .touch_admin_session(&hash, now, stale_before)
+                .await?;
+        }
+        Ok(admin)
+    }
+
+    /// A page of the admin's live tokens, newest first, with the presented
+    /// one marked.
+    pub async fn admin_tokens(
+        &self,
+        admin: &Admin,
+        presented: &AdminToken,
+        page: &PageRequest,
+    ) -> Result<Page<AdminTokenRecord>, DomainError> {
+        Ok(self
+            .db
+            .admin_sessions(&admin.admin_id, &presented.hash(), self.now(), page)
+            .await?)
+    }
+
+    /// Ends one of the admin's own tokens at once; `false` when the admin
+    /// has no token by that id (it ended already, or is another admin's).
+    pub async fn revoke_admin_token(
+        &self,
+        admin: &Admin,
+        token_id: &AdminTokenId,
+    ) -> Result<bool, DomainError> {
+        let ended = self
+            .db
+            .delete_admin_session_by_id(&admin.admin_id, token_id, self.now())
+            .await?;
+        if ended {
+            tracing::info!(admin = %admin.username, token_id = %token_id, "admin token revoked");
+        }
+        Ok(ended)
+    }
+
+    /// "Sign out everywhere else": ends every token of the admin but the
+    /// presented one; returns how many ended.
+    pub async fn end_other_admin_tokens(
+        &self,
+        admin: &Admin,
+        presented: &AdminToken,
+    ) -> Result<u64, DomainError> {
+        let ended = self
+            .db
+            .delete_other_admin_sessions(&admin.admin_id, &presented.hash())
+            .await?;
+        tracing::info!(admin = %admin.username, ended, "admin signed out everywhere else");
+        Ok(ended)
     }
 
     /// Creates an admin, or sets a new password when the name exists already.

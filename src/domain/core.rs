@@ -25,6 +25,9 @@ pub struct CoreSettings {
     pub public_url: String,
     /// How long an admin bearer token lives.
     pub admin_token_ttl: SignedDuration,
+    /// Live bearer tokens one admin may hold (`ADMIN_TOKENS_MAX`); a
+    /// sign-in past it ends the oldest. `None`: no cap.
+    pub admin_tokens_max: Option<u32>,
     /// How long a QR code can be scanned.
     pub qr_ttl: SignedDuration,
     /// How long a PIN can be verified after the scan.
@@ -63,6 +66,7 @@ impl CoreSettings {
         Self {
             public_url,
             admin_token_ttl: SignedDuration::from_hours(1),
+            admin_tokens_max: Some(10),
             qr_ttl: SignedDuration::from_secs(120),
             pin_ttl: SignedDuration::from_secs(300),
             max_pin_attempts: 5,

@@ -33,6 +33,8 @@ pub enum DomainError {
     Unauthorized,
     #[error("no user with that id")]
     UserNotFound,
+    #[error("this admin has no live token with that id")]
+    AdminTokenNotFound,
     #[error("the registration is not pending")]
     NotPending,
     #[error("the registration is still waiting for approval")]
@@ -107,6 +109,7 @@ impl DomainError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Unauthorized => "unauthorized",
             Self::UserNotFound => "user_not_found",
+            Self::AdminTokenNotFound => "token_not_found",
             Self::NotPending => "not_pending",
             Self::UserPending => "user_pending",
             Self::UserRejected => "user_rejected",

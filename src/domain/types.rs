@@ -348,6 +348,12 @@ opaque_id!(
     /// Identifies an administrator.
     AdminId
 );
+opaque_id!(
+    /// Names one admin bearer token in the console and the API, so that it
+    /// can be listed and revoked without the secret (or its hash) leaving
+    /// the server.
+    AdminTokenId
+);
 
 #[cfg(test)]
 mod tests {

@@ -108,6 +108,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::registration::router())
         .merge(routes::admin::router())
+        .merge(routes::admin_tokens::router())
         .merge(routes::users::router())
         .merge(routes::reports::router())
         .merge(routes::outbox::router())

@@ -78,6 +78,7 @@ fn status_and_title(err: &ApiError) -> (StatusCode, &'static str) {
             D::InvalidCredentials => (S::UNAUTHORIZED, "Invalid credentials"),
             D::Unauthorized => (S::UNAUTHORIZED, "Unauthorized"),
             D::UserNotFound => (S::NOT_FOUND, "User not found"),
+            D::AdminTokenNotFound => (S::NOT_FOUND, "Token not found"),
             D::NotPending => (S::CONFLICT, "Registration is not pending"),
             D::UserPending => (S::FORBIDDEN, "Registration pending"),
             D::UserRejected => (S::FORBIDDEN, "Registration rejected"),

@@ -4,6 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::clock::{rfc3339, rfc3339_opt};
+use crate::domain::admins::AdminTokenRecord;
 use crate::domain::model::{Page, PendingUser, Service, User};
 
 /// A page of a list; pass `next_cursor` back as `?cursor=` for the next one.
@@ -109,6 +110,38 @@ impl From<Service> for ServiceView {
             description: s.description,
             url: s.url,
             created_at: rfc3339(s.created_at),
+        }
+    }
+}
+
+/// One of the signed-in admin's live bearer tokens. The token itself (and
+/// its hash) never appears: `token_id` names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminTokenView {
+    pub token_id: String,
+    /// When the admin signed in with it.
+    pub created_at: String,
+    /// The address it was issued to.
+    pub created_from: Option<String>,
+    /// The browser (user agent) it was issued to.
+    pub user_agent: Option<String>,
+    /// Its last use, recorded at most once a minute.
+    pub last_used_at: Option<String>,
+    pub expires_at: String,
+    /// Whether it is the token this request presented.
+    pub current: bool,
+}
+
+impl From<AdminTokenRecord> for AdminTokenView {
+    fn from(t: AdminTokenRecord) -> Self {
+        Self {
+            token_id: t.token_id.to_string(),
+            created_at: rfc3339(t.created_at),
+            created_from: t.created_from,
+            user_agent: t.created_agent,
+            last_used_at: rfc3339_opt(t.last_used_at),
+            expires_at: rfc3339(t.expires_at),
+            current: t.current,
         }
     }
 }

@@ -6,19 +6,20 @@ use reqwest::{Response, StatusCode, redirect};
 
 use crate::harness::{ADMIN_PASSWORD, TestApp, registration};
 
-/// A browser-like client: no automatic redirects, cookies kept by hand.
-struct Browser {
+/// A browser-like client: no automatic redirects, cookies kept by hand
+/// (also used by the tests of the console's other pages).
+pub struct Browser {
     client: reqwest::Client,
     cookies: Vec<(String, String)>,
 }
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 impl Browser {
-    fn new() -> Browser {
+    pub fn new() -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(redirect::Policy::none())
@@ -28,7 +29,7 @@ impl Browser {
         }
     }
 
-    fn keep(&mut self, res: &Response) {
+    pub fn keep(&mut self, res: &Response) {
         for header in res.headers().get_all(SET_COOKIE) {
             let text = header.to_str().unwrap();
             let (pair, _) = text.split_once(';').unwrap_or((text, ""));
@@ -40,7 +41,7 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(n, v)| format!("{n}={v}"))
@@ -48,7 +49,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn get(&mut self, url: &str) -> Response {
+    pub async fn get(&mut self, url: &str) -> Response {
         let res = self
             .client
             .get(url)
@@ -60,7 +61,7 @@ impl Browser {
         res
     }
 
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Response {
         let res = self
             .client
             .post(url)
@@ -74,7 +75,17 @@ impl Browser {
     }
 
     /// Fills and sends the sign-in form as `admin` with `password`.
-    async fn submit_sign_in(&mut self, app: &TestApp, password: &str) -> Response {
+    pub async fn submit_sign_in(&mut self, app: &TestApp, password: &str) -> Response {
+        self.submit_sign_in_as(app, "admin", password).await
+    }
+
+    /// Fills and sends the sign-in form as `username` with `password`.
+    pub async fn submit_sign_in_as(
+        &mut self,
+        app: &TestApp,
+        username: &str,
+        password: &str,
+    ) -> Response {
         let page = self
             .get(&app.url("/admin/login"))
             .await
@@ -83,7 +94,7 @@ impl Browser {
             .unwrap();
         let form = [
             ("csrf", csrf_of(&page)),
-            ("username", "admin".to_owned()),
+            ("username", username.to_owned()),
             ("password", password.to_owned()),
         ];
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -91,7 +102,7 @@ impl Browser {
     }
 
     /// Signs in through the form; returns the CSRF token of the session.
-    async fn sign_in(&mut self, app: &TestApp) -> String {
+    pub async fn sign_in(&mut self, app: &TestApp) -> String {
         let res = self.submit_sign_in(app, ADMIN_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers()[LOCATION], "/admin");
@@ -111,6 +122,7 @@ async fn console_pages_need_a_signed_in_admin() {
         "/admin/history",
         "/admin/services",
         "/admin/system",
+        "/admin/tokens",
     ] {
         let res = browser.get(&app.url(page)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page}");

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::harness::{TestDb, expect_json};
+use crate::harness::{ADMIN_PASSWORD, Api, TestDb, expect_json};
 use crate::instance::{Instance, text};
 use crate::required_env;
 
@@ -204,4 +204,101 @@ async fn sign_in_failures_are_counted_across_instances() {
         )
         .await;
     expect_json(res, StatusCode::OK).await;
+}
+
+/// Signs in as the admin, trying again while the sign-in throttle's
+/// per-account bookkeeping is contended by the other sign-ins (429).
+async fn admin_sign_in(on: &Api) -> String {
+    for _ in 0..100 {
+        let res = on
+            .post(
+                "/api/admin/login",
+                &json!({"username": "admin", "password": ADMIN_PASSWORD}),
+            )
+            .await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        return text(&expect_json(res, StatusCode::OK).await, "access_token");
+    }
+    panic!("admin sign-in stayed contended");
+}
+
+/// Sign-ins racing on two instances never leave more live tokens than
+/// `ADMIN_TOKENS_MAX`: each sign-in stores its token and ends the oldest in
+/// one transaction that first locks the admin's row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_admin_token_cap_holds_for_sign_ins_racing_on_two_instances() {
+    required_env("TEST_DATABASE_URL");
+    let db = TestDb::fresh().await;
+    let env = [
+        ("ADMIN_TOKENS_MAX", "3"),
+        ("RATE_SIGNIN_PER_MIN", "6000"),
+        ("RATE_SIGNIN_BURST", "1000"),
+    ];
+    let (a, b) = tokio::join!(
+        Instance::start_with(&db.url, &env),
+        Instance::start_with(&db.url, &env)
+    );
+    let mut sign_ins = JoinSet::new();
+    for i in 0..16 {
+        let api = Api::new(if i % 2 == 0 {
+            a.base.clone()
+        } else {
+            b.base.clone()
+        });
+        sign_ins.spawn(async move { admin_sign_in(&api).await });
+    }
+    let tokens = sign_ins.join_all().await;
+    let mut live = 0;
+    for token in &tokens {
+        for on in [&a, &b] {
+            let status = on.admin_get(token, "/api/admin/pending").await.status();
+            assert!(
+                status == StatusCode::OK || status == StatusCode::UNAUTHORIZED,
+                "{status}"
+            );
+            if on.base == a.base && status == StatusCode::OK {
+                live += 1;
+            }
+        }
+    }
+    assert_eq!(live, 3, "live tokens after 16 racing sign-ins");
+}
+
+/// A token revoked on one instance is refused by the other at once: the
+/// revocation is the row's deletion, and every instance reads admin tokens
+/// from the database.
+#[tokio::test]
+async fn an_admin_token_revoked_on_one_instance_is_refused_by_the_other() {
+    let p = pair().await;
+    let victim = admin_sign_in(&p.b).await;
+    let body = expect_json(
+        p.a.admin_get(&p.admin, "/api/admin/tokens").await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{body}");
+    let id = items.iter().find(|t| t["current"] == false).unwrap()["token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        p.b.admin_get(&victim, "/api/admin/pending").await.status(),
+        StatusCode::OK
+    );
+    let res =
+        p.a.client
+            .delete(p.a.url(&format!("/api/admin/tokens/{id}")))
+            .bearer_auth(&p.admin)
+            .send()
+            .await
+            .unwrap();
+    expect_json(res, StatusCode::OK).await;
+    assert_eq!(
+        p.b.admin_get(&victim, "/api/admin/pending").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -22,6 +22,8 @@ pub enum Section {
     History,
     Services,
     System,
+    /// The signed-in admin's own sign-ins (tokens).
+    Tokens,
 }
 
 impl Section {
@@ -34,6 +36,7 @@ impl Section {
             Self::History => "history",
             Self::Services => "services",
             Self::System => "system",
+            Self::Tokens => "tokens",
         }
     }
 
@@ -45,6 +48,7 @@ impl Section {
             Self::History => ("/admin/history", "Back to the login history"),
             Self::Services => ("/admin/services", "Back to the services"),
             Self::System => ("/admin/system", "Back to the system page"),
+            Self::Tokens => ("/admin/tokens", "Back to your sign-ins"),
         }
     }
 }

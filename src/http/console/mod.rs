@@ -9,6 +9,7 @@ mod registrations;
 mod services;
 mod session;
 mod system;
+mod tokens;
 mod users;
 
 use askama::Template;
@@ -52,6 +53,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/services/{service_id}/{action}", post(services::act))
         .route("/admin/system", get(system::page))
         .route("/admin/system/schedule", post(system::save_schedule))
+        .route("/admin/tokens", get(tokens::page))
+        .route(
+            "/admin/tokens/sign-out-others",
+            post(tokens::sign_out_others),
+        )
+        .route("/admin/tokens/{token_id}/revoke", post(tokens::revoke))
 }
 
 /// Renders a page; a template that fails to render is an internal error.

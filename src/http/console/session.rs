@@ -121,6 +121,12 @@ impl IntoResponse for CsrfRefused {
 }
 
 impl Console {
+    /// The token this console session holds (to mark and keep it on the
+    /// sign-ins page; never shown).
+    pub fn token(&self) -> &AdminToken {
+        &self.token
+    }
+
     /// The form's CSRF token must be this session's.
     pub fn check(&self, form: &FormFields) -> Result<(), CsrfRefused> {
         match form.get("csrf") {

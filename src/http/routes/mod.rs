@@ -2,6 +2,7 @@
 //! registered together with it (`routes!`), so the document cannot drift.
 
 pub mod admin;
+pub mod admin_tokens;
 pub mod auth;
 pub mod mobile;
 pub mod ops;
