@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 
 use crate::domain::model::{Admin, ClientInfo};
-use crate::domain::password::Lane;
+use crate::domain::password::{Lane, PasswordHash, Verified};
 use crate::domain::secret::{AdminToken, Password};
 use crate::domain::throttle::SignIn;
 use crate::domain::types::Username;
@@ -41,23 +41,30 @@ impl Core {
         let reservation = self
             .reserve_sign_in(SignIn::Admin, username, client)
             .await?;
-        let found = self.db.find_admin_credentials(username.trim()).await?;
+        let found = match Username::parse(username) {
+            Ok(name) => self.db.find_admin_credentials(name.as_str()).await?,
+            Err(_) => None,
+        };
         let verified = match &password {
             Some(password) => {
                 self.hasher
                     .verify(Lane::Admins, password, found.as_ref().map(|(_, hash)| hash))
                     .await?
             }
-            None => false,
+            None => Verified::No,
         };
-        let admin = match found {
-            Some((admin, _)) if verified => admin,
+        let (admin, stored) = match found {
+            Some(found) if verified.matched() => found,
             _ => {
                 self.sign_in_settled(reservation, None, false).await;
                 return Err(DomainError::InvalidCredentials);
             }
         };
         self.sign_in_settled(reservation, None, true).await;
+        if let (Verified::AsTyped, Some(password)) = (verified, &password) {
+            self.upgrade_admin_password_hash(&admin, &stored, password)
+                .await;
+        }
         let token = AdminToken::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let ttl = self.settings.admin_token_ttl;
@@ -135,5 +142,30 @@ impl Core {
                 generated_password: generated.then_some(password),
             },
         })
+    }
+
+    /// As for people (`upgrade_password_hash`): a hash of the password as
+    /// typed is replaced by one of its NFKC form; no token ends.
+    async fn upgrade_admin_password_hash(
+        &self,
+        admin: &Admin,
+        stored: &PasswordHash,
+        password: &Password,
+    ) {
+        let upgraded = async {
+            let new = self.hasher.hash(Lane::Admins, password).await?;
+            self.db
+                .upgrade_admin_password_hash(&admin.admin_id, stored, &new)
+                .await?;
+            Ok::<_, DomainError>(())
+        };
+        match upgraded.await {
+            Ok(()) => {
+                tracing::info!(admin = %admin.username, "password hash moved to the NFKC form")
+            }
+            Err(e) => {
+                tracing::warn!(admin = %admin.username, error = %e, "password hash upgrade failed")
+            }
+        }
     }
 }
