@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use crate::domain::model::{Admin, ClientInfo};
 use crate::domain::password::{Lane, PasswordHash, Verified};
+use crate::domain::password_rules::{NewPassword, Owner};
 use crate::domain::secret::{AdminToken, Password};
 use crate::domain::throttle::SignIn;
 use crate::domain::types::Username;
@@ -17,6 +18,9 @@ pub struct AdminSession {
     pub expires_at: Timestamp,
     pub expires_in: i64,
 }
+
+/// The name of the admin made on first start.
+const FIRST_ADMIN: &str = "admin";
 
 /// What `ensure_first_admin` did.
 #[derive(Debug)]
@@ -101,9 +105,9 @@ impl Core {
         &self,
         username: &Username,
         email: Option<&str>,
-        password: &Password,
+        password: &NewPassword,
     ) -> Result<bool, DomainError> {
-        let hash = self.hasher.hash(Lane::Admins, password).await?;
+        let hash = self.hasher.hash(Lane::Admins, password.password()).await?;
         let created = self
             .db
             .insert_admin(username.as_str(), email, &hash, self.now())
@@ -116,7 +120,10 @@ impl Core {
     }
 
     /// On first start there is no admin: create `admin` with the given
-    /// password, or a random one that the caller prints once.
+    /// password, or a random one that the caller prints once. The given one
+    /// (`ADMIN_PASSWORD`) is held to the rules for a new password only here,
+    /// when it is about to be set: a server whose first admin exists starts
+    /// whatever the setting still says.
     pub async fn ensure_first_admin(
         &self,
         password: Option<Password>,
@@ -126,20 +133,28 @@ impl Core {
             return Ok(FirstAdmin::AlreadyThere);
         }
         let (password, generated) = match password {
-            Some(p) => (p, false),
-            None => (Password::generate().map_err(DomainError::internal)?, true),
+            Some(p) => {
+                let owner = Owner {
+                    username: Some(FIRST_ADMIN),
+                    email,
+                };
+                let checked = NewPassword::check("ADMIN_PASSWORD", p, owner)
+                    .map_err(|e| DomainError::Validation(vec![e]))?;
+                (checked, false)
+            }
+            None => (NewPassword::generate().map_err(DomainError::internal)?, true),
         };
-        let hash = self.hasher.hash(Lane::Admins, &password).await?;
+        let hash = self.hasher.hash(Lane::Admins, password.password()).await?;
         let created = self
             .db
-            .insert_admin("admin", email, &hash, self.now())
+            .insert_admin(FIRST_ADMIN, email, &hash, self.now())
             .await?;
         Ok(match created {
             // Another instance created it first.
             None => FirstAdmin::AlreadyThere,
             Some(admin) => FirstAdmin::Created {
                 username: admin.username,
-                generated_password: generated.then_some(password),
+                generated_password: generated.then(|| password.into_password()),
             },
         })
     }

@@ -16,6 +16,7 @@ pub mod hours;
 pub mod login;
 pub mod model;
 pub mod password;
+pub mod password_rules;
 pub mod rates;
 pub mod registration;
 pub mod reports;
