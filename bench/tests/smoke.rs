@@ -11,7 +11,7 @@ use central_auth::startup::Application;
 use clap::Parser;
 use tokio::sync::oneshot;
 
-const ADMIN_PASSWORD: &str = "admin password for the smoke run";
+const ADMIN_PASSWORD: &str = "console passphrase for the smoke run";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_run_of_every_scenario_has_no_errors() {
