@@ -142,7 +142,10 @@ impl Core {
                     .map_err(|e| DomainError::Validation(vec![e]))?;
                 (checked, false)
             }
-            None => (NewPassword::generate().map_err(DomainError::internal)?, true),
+            None => (
+                NewPassword::generate().map_err(DomainError::internal)?,
+                true,
+            ),
         };
         let hash = self.hasher.hash(Lane::Admins, password.password()).await?;
         let created = self

@@ -145,7 +145,10 @@ mod tests {
             "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}\u{ff11}\u{ff12}\u{ff13}",
         ] {
             let refused = check(common, NOBODY).unwrap_err();
-            assert!(refused.contains("most commonly used"), "{common}: {refused}");
+            assert!(
+                refused.contains("most commonly used"),
+                "{common}: {refused}"
+            );
         }
         assert!(check("correct horse battery", NOBODY).is_ok());
     }
@@ -188,7 +191,10 @@ mod tests {
             check("short", NOBODY).unwrap_err(),
             "must be at least 10 characters"
         );
-        assert_eq!(NewPassword::generate().unwrap().password().expose().len(), 24);
+        assert_eq!(
+            NewPassword::generate().unwrap().password().expose().len(),
+            24
+        );
         assert_eq!(
             format!("{:?}", check("correct horse battery", NOBODY).unwrap()),
             "NewPassword([redacted])"

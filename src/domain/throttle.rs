@@ -417,4 +417,14 @@ mod tests {
             6 + 128
         );
     }
+
+    #[test]
+    fn keys_fold_unicode_forms_as_names_are_looked_up() {
+        // Fullwidth "Alice": a guesser cannot get a fresh count by
+        // respelling the name.
+        let fullwidth = "\u{ff21}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}";
+        assert_eq!(account_key(SignIn::Mobile, fullwidth), "mobile:alice");
+        let long = "\u{ff41}".repeat(10_000);
+        assert_eq!(account_key(SignIn::Admin, &long).len(), 6 + 128);
+    }
 }

@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode, redirect};
 use crate::harness::{ADMIN_PASSWORD, TestApp, registration};
 
 /// A browser-like client: no automatic redirects, cookies kept by hand.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     cookies: Vec<(String, String)>,
 }
@@ -18,7 +18,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 impl Browser {
-    fn new() -> Browser {
+    pub(crate) fn new() -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(redirect::Policy::none())
@@ -74,7 +74,7 @@ impl Browser {
     }
 
     /// Fills and sends the sign-in form as `admin` with `password`.
-    async fn submit_sign_in(&mut self, app: &TestApp, password: &str) -> Response {
+    pub(crate) async fn submit_sign_in(&mut self, app: &TestApp, password: &str) -> Response {
         let page = self
             .get(&app.url("/admin/login"))
             .await

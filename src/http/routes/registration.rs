@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::registration::NewUser;
 use crate::domain::password_rules::{NewPassword, Owner};
+use crate::domain::registration::NewUser;
 use crate::domain::types::{Email, FullName, Phone, Username};
 use crate::domain::validation::{Validation, required};
 use crate::http::extract::{ApiJson, Caller};
