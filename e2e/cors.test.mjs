@@ -55,7 +55,7 @@ test("a page of a listed origin calls the public API; other origins and admin ro
   let browser;
   try {
     await servers.startCentralAuth({
-      adminPassword: "e2e cors admin password",
+      adminPassword: "e2e cors console passphrase",
       env: { CORS_ALLOWED_ORIGINS: allowed },
     });
     const CA = servers.centralAuthUrl;
@@ -78,7 +78,7 @@ test("a page of a listed origin calls the public API; other origins and admin ro
     assert.equal(registered.status, 201, JSON.stringify(registered));
     assert.equal(typeof registered.body.user_id, "string");
     // Even from the listed origin, the admin API stays same-origin.
-    const admin = await callFrom(page, `${CA}/api/admin/login`, postJson({ username: "admin", password: "e2e cors admin password" }));
+    const admin = await callFrom(page, `${CA}/api/admin/login`, postJson({ username: "admin", password: "e2e cors console passphrase" }));
     assert.ok(admin.blocked, `admin login answered cross-origin: ${JSON.stringify(admin)}`);
 
     const stranger = await (await browser.newContext()).newPage();

@@ -28,7 +28,7 @@ import { Browsers, DESKTOP, PHONE, requireChromium, text, textNow } from "./lib/
 import { decodePng, fakeCameraFlags, writeFakeCameraVideo } from "./lib/fake-camera.mjs";
 import { postJson, requireServerBinaries, Servers } from "./lib/servers.mjs";
 
-const ADMIN_PASSWORD = "e2e admin password 42";
+const ADMIN_PASSWORD = "e2e console passphrase 42";
 const PERSON = {
   email: "ada.lovelace@example.com",
   username: "ada",

@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::clock::SystemClock;
 use crate::config::{Cli, CreateAdminArgs};
 use crate::domain::Core;
-use crate::domain::secret::Password;
+use crate::domain::password_rules::{NewPassword, Owner};
 use crate::domain::service_registry::ServiceRegistration;
 use crate::domain::types::{Description, ServiceName, ServiceUrl, Username};
 use crate::startup;
@@ -35,9 +35,16 @@ pub async fn init_db(cli: &Cli) -> anyhow::Result<()> {
 pub async fn create_admin(cli: &Cli, args: &CreateAdminArgs) -> anyhow::Result<()> {
     let username =
         Username::parse(&args.username).map_err(|e| anyhow::anyhow!("username {}", e.message))?;
+    let owner = Owner {
+        username: Some(username.as_str()),
+        email: args.email.as_deref(),
+    };
     let password = match &args.password {
-        Some(p) => Password::parse(p.clone()),
-        None => read_new_password(&format!("Password for admin '{}'", username.as_str()))?,
+        Some(p) => NewPassword::parse("password", p.clone(), owner),
+        None => read_new_password(
+            &format!("Password for admin '{}'", username.as_str()),
+            owner,
+        )?,
     }
     .map_err(|e| anyhow::anyhow!("password {}", e.message))?;
     let core = open_core(cli).await?;
@@ -126,7 +133,11 @@ pub async fn setup(cli: &Cli) -> anyhow::Result<()> {
     let username = Username::parse(&name).map_err(|e| anyhow::anyhow!("username {}", e.message))?;
     let email = prompt("    Admin email (for registration notices, optional): ")?;
     let email = Some(email.trim().to_owned()).filter(|e| !e.is_empty());
-    let password = read_new_password("    Admin password")?
+    let owner = Owner {
+        username: Some(username.as_str()),
+        email: email.as_deref(),
+    };
+    let password = read_new_password("    Admin password", owner)?
         .map_err(|e| anyhow::anyhow!("password {}", e.message))?;
     let created = core
         .create_or_reset_admin(&username, email.as_deref(), &password)
@@ -152,18 +163,23 @@ fn prompt(label: &str) -> anyhow::Result<String> {
 
 /// On a terminal: asks twice without echo. Otherwise: one line from stdin,
 /// so scripts can pipe a password in without it showing in `ps`.
-fn read_new_password(label: &str) -> anyhow::Result<Result<Password, crate::domain::FieldError>> {
+fn read_new_password(
+    label: &str,
+    owner: Owner<'_>,
+) -> anyhow::Result<Result<NewPassword, crate::domain::FieldError>> {
     if !std::io::stdin().is_terminal() {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        return Ok(Password::parse(
+        return Ok(NewPassword::parse(
+            "password",
             line.trim_end_matches(['\r', '\n']).to_owned(),
+            owner,
         ));
     }
     loop {
         let first = rpassword::prompt_password(format!("{label} (10+ characters): "))
             .context("reading the password")?;
-        let parsed = Password::parse(first.clone());
+        let parsed = NewPassword::parse("password", first.clone(), owner);
         if let Err(e) = &parsed {
             println!("    The password {}; try again.", e.message);
             continue;

@@ -139,7 +139,8 @@ pub struct ServeArgs {
     pub worker_threads: Option<usize>,
     /// Password of the `admin` created on first start. Unset: a random one,
     /// shown once on the terminal or written to a 0600 file beside the
-    /// database (never to the log).
+    /// database (never to the log). Held to the rules for a new password
+    /// when it makes that admin (not a common one, not containing the name).
     #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<String>,
     /// Email of the `admin` created on first start; also notified of registrations.

@@ -27,7 +27,7 @@ use crate::domain::secret::Password;
 use crate::domain::signing::{KeyRing, SigningSettings};
 use crate::domain::throttle::GuessingPolicy;
 use crate::domain::upkeep::Retention;
-use crate::domain::{Core, CoreSettings};
+use crate::domain::{Core, CoreSettings, DomainError};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
 use crate::http;
@@ -215,10 +215,21 @@ pub async fn prepare(
         ),
         None => None,
     };
-    match core
+    let first = core
         .ensure_first_admin(password, serve.admin_email.as_deref())
-        .await?
-    {
+        .await
+        .map_err(|e| match e {
+            // ADMIN_PASSWORD broke a rule for a new password: say which.
+            DomainError::Validation(errors) => {
+                let why: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.field, e.message))
+                    .collect();
+                anyhow::anyhow!("{}", why.join("; "))
+            }
+            other => other.into(),
+        })?;
+    match first {
         FirstAdmin::AlreadyThere => {}
         FirstAdmin::Created {
             username,

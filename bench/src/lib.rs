@@ -182,7 +182,7 @@ pub async fn run(options: &Options) -> Result<Report, Error> {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            let admin_password = format!("bench admin {nanos:x}");
+            let admin_password = format!("bench console {nanos:x}");
             let mut env: Vec<(String, String)> = Vec::new();
             if options.limits {
                 env.extend(

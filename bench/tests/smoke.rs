@@ -15,7 +15,7 @@ use central_auth::startup::Application;
 use clap::Parser;
 use tokio::sync::oneshot;
 
-const ADMIN_PASSWORD: &str = "admin password for the smoke run";
+const ADMIN_PASSWORD: &str = "console passphrase for the smoke run";
 
 /// Starts a server in this process with `extra` flags, runs `options` made
 /// for its address, writes the report's files; the report and the files.

@@ -6,7 +6,7 @@ use crate::domain::emails::{self, Person};
 use crate::domain::model::{
     AccountStatus, Admin, ClientInfo, Page, PageRequest, PendingUser, User,
 };
-use crate::domain::password::{Lane, PasswordHash};
+use crate::domain::password::{Lane, PasswordHash, Verified};
 use crate::domain::secret::{AuthKey, Password};
 use crate::domain::throttle::SignIn;
 use crate::domain::types::{RejectionReason, UserId, Username};
@@ -208,10 +208,10 @@ impl Core {
                     )
                     .await?
             }
-            None => false,
+            None => Verified::No,
         };
         let account = match account {
-            Some(account) if verified => account,
+            Some(account) if verified.matched() => account,
             other => {
                 let user = other.as_ref().map(|a| &a.user_id);
                 self.sign_in_settled(reservation, user, false).await;
@@ -220,6 +220,9 @@ impl Core {
         };
         self.sign_in_settled(reservation, Some(&account.user_id), true)
             .await;
+        if let (Verified::AsTyped, Some(password)) = (verified, &password) {
+            self.upgrade_password_hash(&account, password).await;
+        }
         match account.status {
             AccountStatus::Pending => return Err(DomainError::UserPending),
             AccountStatus::Rejected => return Err(DomainError::UserRejected),
@@ -252,5 +255,27 @@ impl Core {
         self.outbox_wake.notify_one();
         tracing::info!(user_id = %user.user_id, "authenticator enrolled on a new device");
         Ok(Enrolment { user, auth_key })
+    }
+
+    /// A hash from before normalisation matched the password as typed:
+    /// store one of its NFKC form, so the next sign-in in any Unicode form
+    /// matches at once. Best effort: the sign-in stands if this fails, and
+    /// the next one tries again.
+    async fn upgrade_password_hash(&self, account: &AccountCredentials, password: &Password) {
+        let upgraded = async {
+            let new = self.hasher.hash(Lane::People, password).await?;
+            self.db
+                .upgrade_password_hash(&account.user_id, &account.password_hash, &new)
+                .await?;
+            Ok::<_, DomainError>(())
+        };
+        match upgraded.await {
+            Ok(()) => {
+                tracing::info!(user_id = %account.user_id, "password hash moved to the NFKC form")
+            }
+            Err(e) => {
+                tracing::warn!(user_id = %account.user_id, error = %e, "password hash upgrade failed")
+            }
+        }
     }
 }

@@ -4,7 +4,8 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::model::{Admin, ClientInfo, Page, PageRequest};
-use crate::domain::password::Lane;
+use crate::domain::password::{Lane, PasswordHash, Verified};
+use crate::domain::password_rules::{NewPassword, Owner};
 use crate::domain::secret::{AdminToken, Password, TokenHash};
 use crate::domain::throttle::SignIn;
 use crate::domain::types::{AdminId, AdminTokenId, Username};
@@ -52,6 +53,9 @@ pub struct AdminTokenRecord {
     pub current: bool,
 }
 
+/// The name of the admin made on first start.
+const FIRST_ADMIN: &str = "admin";
+
 /// What `ensure_first_admin` did.
 #[derive(Debug)]
 pub enum FirstAdmin {
@@ -75,23 +79,30 @@ impl Core {
         let reservation = self
             .reserve_sign_in(SignIn::Admin, username, client)
             .await?;
-        let found = self.db.find_admin_credentials(username.trim()).await?;
+        let found = match Username::parse(username) {
+            Ok(name) => self.db.find_admin_credentials(name.as_str()).await?,
+            Err(_) => None,
+        };
         let verified = match &password {
             Some(password) => {
                 self.hasher
                     .verify(Lane::Admins, password, found.as_ref().map(|(_, hash)| hash))
                     .await?
             }
-            None => false,
+            None => Verified::No,
         };
-        let admin = match found {
-            Some((admin, _)) if verified => admin,
+        let (admin, stored) = match found {
+            Some(found) if verified.matched() => found,
             _ => {
                 self.sign_in_settled(reservation, None, false).await;
                 return Err(DomainError::InvalidCredentials);
             }
         };
         self.sign_in_settled(reservation, None, true).await;
+        if let (Verified::AsTyped, Some(password)) = (verified, &password) {
+            self.upgrade_admin_password_hash(&admin, &stored, password)
+                .await;
+        }
         let token = AdminToken::generate().map_err(DomainError::internal)?;
         let now = self.now();
         let ttl = self.settings.admin_token_ttl;
@@ -194,9 +205,9 @@ impl Core {
         &self,
         username: &Username,
         email: Option<&str>,
-        password: &Password,
+        password: &NewPassword,
     ) -> Result<bool, DomainError> {
-        let hash = self.hasher.hash(Lane::Admins, password).await?;
+        let hash = self.hasher.hash(Lane::Admins, password.password()).await?;
         let created = self
             .db
             .insert_admin(username.as_str(), email, &hash, self.now())
@@ -209,7 +220,10 @@ impl Core {
     }
 
     /// On first start there is no admin: create `admin` with the given
-    /// password, or a random one that the caller prints once.
+    /// password, or a random one that the caller prints once. The given one
+    /// (`ADMIN_PASSWORD`) is held to the rules for a new password only here,
+    /// when it is about to be set: a server whose first admin exists starts
+    /// whatever the setting still says.
     pub async fn ensure_first_admin(
         &self,
         password: Option<Password>,
@@ -219,21 +233,57 @@ impl Core {
             return Ok(FirstAdmin::AlreadyThere);
         }
         let (password, generated) = match password {
-            Some(p) => (p, false),
-            None => (Password::generate().map_err(DomainError::internal)?, true),
+            Some(p) => {
+                let owner = Owner {
+                    username: Some(FIRST_ADMIN),
+                    email,
+                };
+                let checked = NewPassword::check("ADMIN_PASSWORD", p, owner)
+                    .map_err(|e| DomainError::Validation(vec![e]))?;
+                (checked, false)
+            }
+            None => (
+                NewPassword::generate().map_err(DomainError::internal)?,
+                true,
+            ),
         };
-        let hash = self.hasher.hash(Lane::Admins, &password).await?;
+        let hash = self.hasher.hash(Lane::Admins, password.password()).await?;
         let created = self
             .db
-            .insert_admin("admin", email, &hash, self.now())
+            .insert_admin(FIRST_ADMIN, email, &hash, self.now())
             .await?;
         Ok(match created {
             // Another instance created it first.
             None => FirstAdmin::AlreadyThere,
             Some(admin) => FirstAdmin::Created {
                 username: admin.username,
-                generated_password: generated.then_some(password),
+                generated_password: generated.then(|| password.into_password()),
             },
         })
+    }
+
+    /// As for people (`upgrade_password_hash`): a hash of the password as
+    /// typed is replaced by one of its NFKC form; no token ends.
+    async fn upgrade_admin_password_hash(
+        &self,
+        admin: &Admin,
+        stored: &PasswordHash,
+        password: &Password,
+    ) {
+        let upgraded = async {
+            let new = self.hasher.hash(Lane::Admins, password).await?;
+            self.db
+                .upgrade_admin_password_hash(&admin.admin_id, stored, &new)
+                .await?;
+            Ok::<_, DomainError>(())
+        };
+        match upgraded.await {
+            Ok(()) => {
+                tracing::info!(admin = %admin.username, "password hash moved to the NFKC form")
+            }
+            Err(e) => {
+                tracing::warn!(admin = %admin.username, error = %e, "password hash upgrade failed")
+            }
+        }
     }
 }

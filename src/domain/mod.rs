@@ -17,6 +17,7 @@ pub mod idn;
 pub mod login;
 pub mod model;
 pub mod password;
+pub mod password_rules;
 pub mod rates;
 pub mod registration;
 pub mod reports;

@@ -127,28 +127,63 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against `stored`; with no stored hash (unknown user)
-    /// it does the same work against a dummy hash and answers `false`.
+    /// it does the same work against a dummy hash and answers `No`.
     /// Refused (429) when the lane's queue is full.
+    ///
+    /// The NFKC form is tried first. Hashes stored before passwords were
+    /// normalised were made from the password as typed, so when the typed
+    /// form differs from its NFKC form and the first check failed, the typed
+    /// form is tried too (`AsTyped`: the caller stores an NFKC hash in its
+    /// place). Whether that second check runs depends on what was typed
+    /// only, never on whether the account exists: an unknown name with the
+    /// same input costs the same two checks against the dummy hash.
     pub async fn verify(
         &self,
         lane: Lane,
         password: &Password,
         stored: Option<&PasswordHash>,
-    ) -> Result<bool, DomainError> {
+    ) -> Result<Verified, DomainError> {
         let (hash, known) = match stored {
             Some(h) => (h.clone(), true),
             None => ((*self.dummy).clone(), false),
         };
         let password = password.clone();
         let _permit = self.queue(lane).permit().await?;
-        let matched = tokio::task::spawn_blocking(move || {
-            Argon2::default()
-                .verify_password(password.expose().as_bytes(), hash.as_str())
-                .is_ok()
+        let verdict = tokio::task::spawn_blocking(move || {
+            let matches = |candidate: &str| {
+                Argon2::default()
+                    .verify_password(candidate.as_bytes(), hash.as_str())
+                    .is_ok()
+            };
+            if matches(password.expose()) {
+                Verified::Yes
+            } else if password.typed().is_some_and(matches) {
+                Verified::AsTyped
+            } else {
+                Verified::No
+            }
         })
         .await
-        .unwrap_or(false);
-        Ok(matched && known)
+        .unwrap_or(Verified::No);
+        Ok(if known { verdict } else { Verified::No })
+    }
+}
+
+/// What a sign-in's password check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// Wrong password, or no such account.
+    No,
+    /// The NFKC form matched: the usual case.
+    Yes,
+    /// Only the form as typed matched: a hash from before normalisation,
+    /// to be replaced by a hash of the NFKC form.
+    AsTyped,
+}
+
+impl Verified {
+    pub fn matched(self) -> bool {
+        self != Verified::No
     }
 }
 
@@ -173,16 +208,50 @@ mod tests {
         let pw = Password::parse("correct horse battery".into()).unwrap();
         let hash = hasher.hash(Lane::People, &pw).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$"));
-        assert!(hasher.verify(Lane::People, &pw, Some(&hash)).await.unwrap());
-        assert!(hasher.verify(Lane::Admins, &pw, Some(&hash)).await.unwrap());
-        let wrong = Password::parse("wrong horse battery".into()).unwrap();
-        assert!(
-            !hasher
-                .verify(Lane::People, &wrong, Some(&hash))
-                .await
-                .unwrap()
+        let verify = async |pw: &Password, hash: Option<&PasswordHash>| {
+            hasher.verify(Lane::People, pw, hash).await.unwrap()
+        };
+        assert_eq!(verify(&pw, Some(&hash)).await, Verified::Yes);
+        assert_eq!(
+            hasher.verify(Lane::Admins, &pw, Some(&hash)).await.unwrap(),
+            Verified::Yes
         );
-        assert!(!hasher.verify(Lane::People, &pw, None).await.unwrap());
+        let wrong = Password::parse("wrong horse battery".into()).unwrap();
+        assert_eq!(verify(&wrong, Some(&hash)).await, Verified::No);
+        assert_eq!(verify(&pw, None).await, Verified::No);
+    }
+
+    #[tokio::test]
+    async fn other_unicode_forms_of_one_password_match_its_hash() {
+        let hasher = PasswordHasher::new(8).await.unwrap();
+        let composed = Password::parse("caf\u{e9} au lait".into()).unwrap();
+        let hash = hasher.hash(Lane::People, &composed).await.unwrap();
+        let decomposed = Password::offered("cafe\u{301} au lait".into()).unwrap();
+        let verdict = hasher.verify(Lane::People, &decomposed, Some(&hash));
+        assert_eq!(verdict.await.unwrap(), Verified::Yes);
+    }
+
+    #[tokio::test]
+    async fn a_hash_of_the_typed_form_matches_as_typed() {
+        let hasher = PasswordHasher::new(8).await.unwrap();
+        // What the server stored before passwords were normalised.
+        let raw = "cafe\u{301} au lait";
+        let old = PasswordHash::from_stored(
+            Argon2::default()
+                .hash_password(raw.as_bytes())
+                .unwrap()
+                .to_string(),
+        );
+        let typed = Password::offered(raw.into()).unwrap();
+        let verdict = hasher.verify(Lane::People, &typed, Some(&old));
+        assert_eq!(verdict.await.unwrap(), Verified::AsTyped);
+        // The composed form alone never matches the old hash…
+        let composed = Password::offered("caf\u{e9} au lait".into()).unwrap();
+        let verdict = hasher.verify(Lane::People, &composed, Some(&old));
+        assert_eq!(verdict.await.unwrap(), Verified::No);
+        // …and nothing matches an unknown account.
+        let verdict = hasher.verify(Lane::People, &typed, None);
+        assert_eq!(verdict.await.unwrap(), Verified::No);
     }
 
     #[tokio::test]

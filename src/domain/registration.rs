@@ -5,8 +5,8 @@ use jiff::{SignedDuration, Timestamp};
 use crate::domain::emails::{self, Person};
 use crate::domain::model::{ClientInfo, PendingUser};
 use crate::domain::password::{Lane, PasswordHash};
+use crate::domain::password_rules::NewPassword;
 use crate::domain::rates::address_key;
-use crate::domain::secret::Password;
 use crate::domain::types::{Email, FullName, Phone, UserId, Username};
 use crate::domain::{Core, DomainError};
 
@@ -77,7 +77,7 @@ pub struct Unannounced {
 pub struct NewUser {
     pub email: Email,
     pub username: Username,
-    pub password: Password,
+    pub password: NewPassword,
     pub full_name: FullName,
     pub phone: Option<Phone>,
 }
@@ -133,7 +133,10 @@ impl Core {
         if !caps.admits(&counts) {
             return Err(queue_full(&from));
         }
-        let password_hash: PasswordHash = self.hasher.hash(Lane::People, &new.password).await?;
+        let password_hash: PasswordHash = self
+            .hasher
+            .hash(Lane::People, new.password.password())
+            .await?;
         let user_id = UserId::generate();
         // Past a few an hour, the admins hear of registrations in one digest.
         let one_by_one = counts.last_hour < i64::from(self.settings.digest.individual_per_hour);

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::FieldError;
 
@@ -89,10 +90,23 @@ fn prefixed_token(prefix: &str) -> Result<String, getrandom::Error> {
     Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
-secret_type!(
-    /// A password as typed: 10 to 256 characters.
-    Password
-);
+/// A password in its NFKC form, 10 to 256 characters: "é" typed composed
+/// (one code point, as most keyboards send it) and decomposed ("e" and a
+/// combining accent, as some Mac input methods send it) are one password,
+/// and so are fullwidth and plain letters. Hashes are made from this form.
+#[derive(Clone)]
+pub struct Password {
+    nfkc: String,
+    /// At sign-in only, the password as typed when that differs from its
+    /// NFKC form: hashes stored before normalisation were made from it.
+    typed: Option<String>,
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
 
 impl Password {
     pub const MIN_CHARS: usize = 10;
@@ -102,27 +116,55 @@ impl Password {
         Self::parse_field("password", raw)
     }
 
+    /// Only the length rules, counted in characters of the NFKC form (the
+    /// one hashed); the rules for a new password are in `password_rules`.
     pub fn parse_field(field: &str, raw: String) -> Result<Self, FieldError> {
-        let chars = raw.chars().count();
+        // Bounded before normalising: NFKC may grow a string (up to 18
+        // times for one code point), and a huge input should cost nothing.
+        if raw.len() > 4 * Self::MAX_CHARS {
+            return Err(FieldError::new(field, "must be at most 256 characters"));
+        }
+        let nfkc: String = raw.nfkc().collect();
+        let chars = nfkc.chars().count();
         if chars < Self::MIN_CHARS {
             return Err(FieldError::new(field, "must be at least 10 characters"));
         }
         if chars > Self::MAX_CHARS {
             return Err(FieldError::new(field, "must be at most 256 characters"));
         }
-        Ok(Self(raw))
+        Ok(Self { nfkc, typed: None })
     }
 
     /// A password offered at sign-in: not checked against the rules (an old
-    /// password may predate them), only bounded so hashing stays cheap.
+    /// password may predate them), only bounded so hashing stays cheap. The
+    /// typed form is kept when it differs from the NFKC one, for hashes
+    /// stored before normalisation (see `PasswordHasher::verify`).
     pub fn offered(raw: String) -> Option<Self> {
-        (raw.len() <= 4 * Self::MAX_CHARS).then_some(Self(raw))
+        if raw.len() > 4 * Self::MAX_CHARS {
+            return None;
+        }
+        let nfkc: String = raw.nfkc().collect();
+        let typed = (nfkc != raw).then_some(raw);
+        Some(Self { nfkc, typed })
     }
 
     /// A random password for a generated admin account: 24 URL-safe characters.
     pub fn generate() -> Result<Self, getrandom::Error> {
         let bytes = os_random::<18>()?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(Self {
+            nfkc: URL_SAFE_NO_PAD.encode(bytes),
+            typed: None,
+        })
+    }
+
+    /// The NFKC form: what is hashed and compared.
+    pub fn expose(&self) -> &str {
+        &self.nfkc
+    }
+
+    /// The form as typed, when it differs from the NFKC one (sign-in only).
+    pub fn typed(&self) -> Option<&str> {
+        self.typed.as_deref()
     }
 }
 
@@ -251,7 +293,8 @@ mod tests {
         assert!(!printed.contains(key.expose()));
         let pw = Password::parse("correct horse battery".into()).unwrap();
         assert!(!format!("{pw:?}").contains("horse"));
-        assert!(!format!("{:?}", pw.hash()).contains(pw.hash().as_str()));
+        let hash = TokenHash::of(pw.expose());
+        assert!(!format!("{hash:?}").contains(hash.as_str()));
     }
 
     #[test]
@@ -260,6 +303,31 @@ mod tests {
         assert!(Password::parse("1234567890".into()).is_ok());
         assert!(Password::parse("é".repeat(256)).is_ok());
         assert!(Password::parse("é".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn passwords_are_nfkc_and_their_length_is_of_that_form() {
+        let composed = Password::parse("caf\u{e9} au lait".into()).unwrap();
+        let decomposed = Password::parse("cafe\u{301} au lait".into()).unwrap();
+        assert_eq!(composed.expose(), decomposed.expose());
+        assert_eq!(composed.expose(), "caf\u{e9} au lait");
+        let fullwidth =
+            Password::parse("\u{ff50}\u{ff41}\u{ff53}\u{ff53} phrase 7".into()).unwrap();
+        assert_eq!(fullwidth.expose(), "pass phrase 7");
+        // Nine characters once composed, though ten code points as typed.
+        assert!(Password::parse("abcdefghe\u{301}".into()).is_err());
+        assert!(Password::parse("abcdefghie\u{301}".into()).is_ok());
+        assert!(Password::parse("x".repeat(4 * 256 + 1)).is_err());
+    }
+
+    #[test]
+    fn an_offered_password_keeps_its_typed_form_only_when_it_differs() {
+        let plain = Password::offered("correct horse".into()).unwrap();
+        assert_eq!(plain.typed(), None);
+        let decomposed = Password::offered("cafe\u{301} au lait".into()).unwrap();
+        assert_eq!(decomposed.expose(), "caf\u{e9} au lait");
+        assert_eq!(decomposed.typed(), Some("cafe\u{301} au lait"));
+        assert!(Password::offered("x".repeat(4 * 256 + 1)).is_none());
     }
 
     #[test]

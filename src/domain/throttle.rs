@@ -19,6 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::model::ClientInfo;
 use crate::domain::rates::{Rate, address_key};
+use crate::domain::types::Username;
 use crate::domain::{Core, DomainError};
 
 /// Which password sign-in: people on their phone, or admins (the API and
@@ -44,14 +45,12 @@ impl SignIn {
 const KEY_CHARS: usize = 128;
 
 /// The key an account's failures are counted under: the kind and the name
-/// as typed, trimmed and case-folded, as accounts are looked up.
+/// as typed, folded as accounts are looked up (trimmed, NFKC, lower-cased:
+/// `Username::fold`), so other spellings of one name share its count.
 pub fn account_key(kind: SignIn, typed: &str) -> String {
-    let name: String = typed
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(KEY_CHARS)
-        .collect();
+    // Cut before folding, so a huge name costs nothing to normalise.
+    let head: String = typed.trim().chars().take(KEY_CHARS).collect();
+    let name: String = Username::fold(&head).chars().take(KEY_CHARS).collect();
     format!("{}:{name}", kind.as_str())
 }
 
@@ -417,5 +416,15 @@ mod tests {
             account_key(SignIn::Admin, &"x".repeat(10_000)).len(),
             6 + 128
         );
+    }
+
+    #[test]
+    fn keys_fold_unicode_forms_as_names_are_looked_up() {
+        // Fullwidth "Alice": a guesser cannot get a fresh count by
+        // respelling the name.
+        let fullwidth = "\u{ff21}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}";
+        assert_eq!(account_key(SignIn::Mobile, fullwidth), "mobile:alice");
+        let long = "\u{ff41}".repeat(10_000);
+        assert_eq!(account_key(SignIn::Admin, &long).len(), 6 + 128);
     }
 }

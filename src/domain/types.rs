@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::domain::{FieldError, idn, text};
 
 /// Builds the error for `field` when a parse fails.
@@ -98,17 +100,25 @@ impl fmt::Debug for Email {
     }
 }
 
-/// A username: lower-cased, `[a-z0-9._-]{3,32}`.
+/// A username: NFKC-normalised and lower-cased, `[a-z0-9._-]{3,32}`
+/// (fullwidth `ｊｏｈｎ`, as some phone keyboards type it, is `john`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
+    /// The form a typed name is looked up and counted under: trimmed, NFKC,
+    /// lower-cased. Also for names that do not parse (the sign-in throttle
+    /// counts those too), so every spelling of one name is one key.
+    pub fn fold(raw: &str) -> String {
+        raw.trim().nfkc().collect::<String>().to_lowercase()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         Self::parse_field("username", raw)
     }
 
     pub fn parse_field(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim().to_lowercase();
+        let value = Self::fold(raw);
         let len = value.chars().count();
         if !(3..=32).contains(&len) {
             return Err(rule(field, "must be 3 to 32 characters"));
@@ -427,6 +437,15 @@ mod tests {
         assert!(Username::parse("john smith").is_err());
         assert!(Username::parse("jöhn").is_err());
         assert!(Username::parse("john@x").is_err());
+    }
+
+    #[test]
+    fn username_is_nfkc_normalised() {
+        let fullwidth = "\u{ff2a}\u{ff4f}\u{ff48}\u{ff4e}";
+        assert_eq!(Username::parse(fullwidth).unwrap().as_str(), "john");
+        assert_eq!(Username::fold(" \u{ff4a}ohn "), "john");
+        // Letters that NFKC does not make ASCII stay refused.
+        assert!(Username::parse("jo\u{308}hn").is_err());
     }
 
     #[test]

@@ -79,6 +79,25 @@ impl Database {
         .await
     }
 
+    /// Replaces an admin's password hash made before normalisation with one
+    /// of the NFKC form. Unlike a password change it ends no token (the
+    /// password is the same), and only if the stored hash is still `old`.
+    pub async fn upgrade_admin_password_hash(
+        &self,
+        admin_id: &AdminId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let update = sqlx::query(
+            "UPDATE admins SET password_hash = $3 WHERE admin_id = $1 AND password_hash = $2",
+        )
+        .bind(admin_id.as_str().to_owned())
+        .bind(old.as_str().to_owned())
+        .bind(new.as_str().to_owned());
+        self.write(|writer| async move { Ok(update.execute(&writer).await?.rows_affected() > 0) })
+            .await
+    }
+
     pub async fn find_admin_credentials(
         &self,
         username: &str,

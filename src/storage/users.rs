@@ -487,6 +487,35 @@ impl Database {
         })
     }
 
+    /// Replaces a password hash made before normalisation with one of the
+    /// NFKC form, wherever the person is (waiting or approved). Only if the
+    /// stored hash is still `old`: a password changed meanwhile stays.
+    pub async fn upgrade_password_hash(
+        &self,
+        user_id: &UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let statement = |table: &str| {
+            let sql = format!(
+                "UPDATE {table} SET password_hash = $3 WHERE user_id = $1 AND password_hash = $2"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user_id.as_str().to_owned())
+                .bind(old.as_str().to_owned())
+                .bind(new.as_str().to_owned())
+        };
+        let (active, pending) = (statement("active_users"), statement("pending_users"));
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            let changed = active.execute(&mut *tx).await?.rows_affected()
+                + pending.execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
     /// Runs `update` on the lane and, if it returned a row, queues `emails`
     /// in the same transaction. `None`: no row matched, nothing was written.
     async fn write_with_emails<R>(

@@ -13,7 +13,7 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub const ADMIN_PASSWORD: &str = "admin password for tests";
+pub const ADMIN_PASSWORD: &str = "test console passphrase";
 
 pub struct TestApp {
     api: Api,

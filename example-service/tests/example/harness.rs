@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 
-const ADMIN_PASSWORD: &str = "admin password for tests";
+const ADMIN_PASSWORD: &str = "test console passphrase";
 pub const PASSWORD: &str = "correct horse battery";
 /// What the test browser says it is; the phone should see it.
 pub const BROWSER_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) ExampleTestBrowser/1.0";

@@ -19,9 +19,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"username": "john", "password": "correct horse battery"}))]
 pub struct CredentialsRequest {
+    /// Compared after NFKC normalisation and case folding: fullwidth
+    /// `ｊｏｈｎ` is `john`.
     #[schema(required = true, value_type = String)]
     #[serde(default)]
     pub username: Option<String>,
+    /// Compared in its NFKC form, so any Unicode form of the password (a
+    /// composed or a decomposed "é") signs in. Not held to the rules for a
+    /// new password: one set before them keeps working.
     #[schema(required = true, value_type = String)]
     #[serde(default)]
     pub password: Option<String>,

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain::password_rules::{NewPassword, Owner};
 use crate::domain::registration::NewUser;
-use crate::domain::secret::Password;
 use crate::domain::types::{Email, FullName, Phone, Username};
 use crate::domain::validation::{Validation, required};
 use crate::http::extract::{ApiJson, Caller};
@@ -30,10 +30,15 @@ pub struct RegisterRequest {
     /// mail goes to the `xn--` form. Stored as typed.
     #[schema(required = true, value_type = String)]
     email: Option<String>,
-    /// 3–32 of `a-z 0-9 . _ -`; stored lower-cased.
+    /// 3–32 of `a-z 0-9 . _ -` after NFKC normalisation (fullwidth letters
+    /// become plain ones); stored lower-cased.
     #[schema(required = true, value_type = String)]
     username: Option<String>,
-    /// 10–256 characters.
+    /// 10–256 characters, counted after NFKC normalisation (the form that
+    /// is hashed, so any Unicode form of it signs in). Refused (422 at
+    /// `password`) when it is one of the ~49,000 most common passwords from
+    /// breaches (compared case-insensitively), or contains the username or
+    /// the email address's part before the `@` (either of 4+ characters).
     #[schema(required = true, value_type = String)]
     password: Option<String>,
     /// 1–200 characters. No text-direction controls (U+202A–U+202E,
@@ -54,7 +59,16 @@ impl TryFrom<RegisterRequest> for NewUser {
         let email = v.check(required("email", body.email).and_then(|e| Email::parse(&e)));
         let username =
             v.check(required("username", body.username).and_then(|u| Username::parse(&u)));
-        let password = v.check(required("password", body.password).and_then(Password::parse));
+        // Held to the rules for a new password, with the names parsed above
+        // (a name that did not parse is not looked for).
+        let owner = Owner {
+            username: username.as_ref().map(Username::as_str),
+            email: email.as_ref().map(Email::as_str),
+        };
+        let password = v.check(
+            required("password", body.password)
+                .and_then(|p| NewPassword::parse("password", p, owner)),
+        );
         let full_name =
             v.check(required("full_name", body.full_name).and_then(|n| FullName::parse(&n)));
         let phone = v.check(Phone::parse_optional(body.phone.as_deref()));
@@ -87,7 +101,7 @@ pub struct RegisterResponse {
     responses(
         (status = 201, description = "Registration queued", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the `errors` name each field and why, e.g. `full_name` with a text-direction or invisible character, `email` with a domain invalid under UTS 46 or mixing scripts", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the `errors` name each field and why, e.g. `full_name` with a text-direction or invisible character, `email` with a domain invalid under UTS 46 or mixing scripts; a refused password says why at `password`: too short or long, \"is one of the most commonly used passwords\", \"must not contain your username\" or \"…your email address\"", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many registrations from this address, or too many waiting for approval (`REGISTRATION_PENDING_*`); `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
