@@ -17,7 +17,7 @@ import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, CHROMIUM_BIN, PHONE, requireChromium, text } from "./lib/browser.mjs";
 import { postJson, requireServerBinaries, Servers } from "./lib/servers.mjs";
 
-const ADMIN_PASSWORD = "e2e link admin password";
+const ADMIN_PASSWORD = "e2e link console passphrase";
 const PERSON = {
   email: "katherine.johnson@example.com",
   username: "katherine",
