@@ -40,7 +40,7 @@ mod signing_keys;
 mod slow_clients;
 mod smtp;
 mod throttle;
-mod unicode_input;
 mod unicode_forms;
+mod unicode_input;
 mod users;
 mod web;
