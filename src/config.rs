@@ -465,6 +465,18 @@ pub struct LimitArgs {
     /// Requests allowed at once on top of that rate (0: the per-minute figure).
     #[arg(long, env = "RATE_SIGNIN_BURST", default_value_t = 10, global = true)]
     pub rate_signin_burst: u32,
+    /// Seconds a sign-in refused by that rate is held before its 429 goes
+    /// out (at most its Retry-After; 0: answer at once). A guessing script
+    /// that sends its next guess as soon as it hears back is then slowed to
+    /// one a second per connection, and its refusals cost a timer rather
+    /// than a share of the CPU that everyone else's requests need.
+    #[arg(
+        long,
+        env = "RATE_SIGNIN_HOLD_SECS",
+        default_value_t = 1,
+        global = true
+    )]
+    pub rate_signin_hold_secs: u64,
     /// Password checks that may wait for a hashing thread (per lane: people,
     /// admins); past it, sign-in and registration answer 429 at once.
     #[arg(long, env = "HASH_QUEUE_MAX", default_value_t = 32, global = true)]

@@ -151,6 +151,7 @@ fn address_rates(l: &LimitArgs) -> AddressRateSettings {
         verify: rate(l, l.rate_verify_per_min, l.rate_verify_burst),
         status: rate(l, l.rate_status_per_min, l.rate_status_burst),
         sign_in: rate(l, l.rate_signin_per_min, l.rate_signin_burst),
+        sign_in_hold: Duration::from_secs(l.rate_signin_hold_secs),
     }
 }
 

@@ -339,3 +339,34 @@ async fn a_flood_of_phone_sign_ins_is_bounded_and_admins_still_get_in() {
         "a queue of 2 cannot hold 40 at once: {counts:?}"
     );
 }
+
+/// A sign-in refused by the per-address request rate is held before its
+/// 429 goes out (`RATE_SIGNIN_HOLD_SECS`), so a script that guesses in a
+/// loop waits too; the hold is taken off the `Retry-After`, which counts
+/// from the answer.
+#[tokio::test]
+async fn a_sign_in_refused_by_its_rate_is_held_and_retry_after_counts_from_the_answer() {
+    let app = spawn(&[
+        "--rate-signin-per-min",
+        "1",
+        "--rate-signin-burst",
+        "1",
+        "--rate-signin-hold-secs",
+        "2",
+    ])
+    .await;
+    let first = app.mobile_login("nobody", WRONG).await;
+    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+    let started = std::time::Instant::now();
+    let res = app.mobile_login("nobody", WRONG).await;
+    let held = started.elapsed();
+    let (status, wait) = answer(&res);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // A lower bound only: the hold is a floor, the machine may add to it.
+    assert!(held >= std::time::Duration::from_secs(2), "{held:?}");
+    // One request a minute: the next is due 60 s after the first, 2 of
+    // which went by in the hold.
+    let wait = wait.unwrap();
+    assert!((55..=58).contains(&wait), "{wait}");
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
