@@ -120,12 +120,14 @@ async fn held(refused: DomainError, hold: Duration) -> DomainError {
     let DomainError::RateLimited { retry_after } = refused else {
         return refused;
     };
-    let hold = hold.as_secs().min(retry_after.saturating_sub(1));
+    // Up to the whole wait: a refusal due in under a second is held too,
+    // or a loop would spin on those as fast as they are answered.
+    let hold = hold.as_secs().min(retry_after);
     if hold == 0 {
         return refused;
     }
     tokio::time::sleep(Duration::from_secs(hold)).await;
     DomainError::RateLimited {
-        retry_after: retry_after - hold,
+        retry_after: (retry_after - hold).max(1),
     }
 }
