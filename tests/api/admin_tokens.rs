@@ -292,9 +292,8 @@ async fn sign_out_everywhere_else_ends_every_token_but_this_session() {
     assert!(rows[0].1);
 }
 
-#[tokio::test]
-async fn an_admin_sees_and_revokes_only_its_own_tokens() {
-    let app = TestApp::spawn().await;
+/// A second admin, `other`, made with the CLI; returns its password.
+fn create_other_admin(app: &TestApp) -> &'static str {
     let password = "Second-admin-pass-for-tokens";
     run_cli(cli(
         &app.database(),
@@ -306,6 +305,13 @@ async fn an_admin_sees_and_revokes_only_its_own_tokens() {
             password,
         ],
     ));
+    password
+}
+
+#[tokio::test]
+async fn an_admin_sees_and_revokes_only_its_own_tokens() {
+    let app = TestApp::spawn().await;
+    let password = create_other_admin(&app);
     let mut other = Browser::new();
     let res = other.submit_sign_in_as(&app, "other", password).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -475,17 +481,7 @@ async fn delete_admin_token_revokes_it_at_once_and_then_is_404() {
 #[tokio::test]
 async fn an_admin_cannot_list_or_revoke_another_admins_tokens_over_the_api() {
     let app = TestApp::spawn().await;
-    let password = "Second-admin-pass-for-tokens";
-    run_cli(cli(
-        &app.database(),
-        &[
-            "create-admin",
-            "--username",
-            "other",
-            "--password",
-            password,
-        ],
-    ));
+    let password = create_other_admin(&app);
     let other = api_sign_in_as(&app, "other", password, "other's laptop").await;
     let body = expect_json(
         app.admin_get(&other, "/api/admin/tokens").await,
