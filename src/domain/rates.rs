@@ -72,23 +72,24 @@ impl<K: std::hash::Hash + Eq + Clone> KeyedLimit<K> {
     }
 }
 
-/// The key an address is counted under: an IPv4 address itself, an IPv6
-/// address by its /64 (one home or office network gets a whole /64, so a
-/// client could otherwise take a new address per request).
+/// The key an address is counted under: its network (`network_of`), since
+/// one home or office network gets a whole IPv6 /64 and a client could
+/// otherwise take a new address per request.
 pub fn address_key(ip: Option<&str>) -> IpAddr {
-    // `to_canonical`: a server listening on `[::]` sees IPv4 clients as
-    // `::ffff:a.b.c.d`; masked to a /64 they would all share one key.
-    match ip
-        .and_then(|ip| ip.parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-    {
-        Some(IpAddr::V6(v6)) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
-        Some(v4) => v4,
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(ip) => network_of(ip),
         // No peer address (an in-process call): all such callers share one key.
         None => IpAddr::from([0, 0, 0, 0]),
+    }
+}
+
+/// The network an address stands for: an IPv4 address itself, an IPv6
+/// address its /64. `to_canonical`: a server listening on `[::]` sees IPv4
+/// clients as `::ffff:a.b.c.d`; masked to a /64 they would all be one.
+pub fn network_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        v4 => v4,
     }
 }
 

@@ -17,6 +17,8 @@ use icu_properties::props::{
 };
 use icu_properties::{CodePointMapData, CodePointSetData};
 
+use crate::domain::FieldError;
+
 /// Why a text was refused, with the first offending character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -102,6 +104,12 @@ fn looks_blank(c: char) -> bool {
 
 const ZWNJ: char = '\u{200C}';
 const ZWJ: char = '\u{200D}';
+
+/// `check` for the field `field` of a request: the refusal as that
+/// field's error.
+pub fn check_field(field: &str, text: &str) -> Result<(), FieldError> {
+    check(text).map_err(|refusal| FieldError::new(field, refusal.message()))
+}
 
 /// Checks `text` (already trimmed) against the rules above.
 ///

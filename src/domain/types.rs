@@ -16,12 +16,6 @@ fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// The rules of `domain::text` (no bidi controls, invisible or unassigned
-/// characters) for text that admins or people on the phone read.
-fn shown_text(field: &str, value: &str) -> Result<(), FieldError> {
-    text::check(value).map_err(|refusal| rule(field, refusal.message()))
-}
-
 /// An email address, kept as typed (trimmed). Its domain passed UTS 46 and
 /// the one-script rule of `domain::idn`; the address is compared, and
 /// mailed to, with the domain in its ASCII (`xn--`) form, so that
@@ -50,7 +44,7 @@ impl Email {
             return Err(bad("must not contain spaces"));
         }
         // Admins read the address as typed: no hidden or reordering characters.
-        shown_text("email", value)?;
+        text::check_field("email", value)?;
         let Some((local, domain)) = value.rsplit_once('@') else {
             return Err(bad("must be an email address like name@example.com"));
         };
@@ -154,7 +148,7 @@ impl FullName {
         if has_control_chars(value) {
             return Err(rule("full_name", "must not contain control characters"));
         }
-        shown_text("full_name", value)?;
+        text::check_field("full_name", value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -209,7 +203,7 @@ impl ServiceName {
         if has_control_chars(value) {
             return Err(rule("name", "must not contain control characters"));
         }
-        shown_text("name", value)?;
+        text::check_field("name", value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -231,29 +225,24 @@ impl ServiceUrl {
         let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
             return Ok(None);
         };
-        let rest = value
+        let authority = value
             .strip_prefix("https://")
-            .or_else(|| value.strip_prefix("http://"));
-        let host_ok = rest.is_some_and(|r| {
-            let host = r.split(['/', '?', '#']).next().unwrap_or_default();
-            !host.is_empty()
-        });
-        if !host_ok || value.len() > 2048 || value.chars().any(char::is_whitespace) {
+            .or_else(|| value.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
+            .unwrap_or_default();
+        if authority.is_empty() || value.len() > 2048 || value.chars().any(char::is_whitespace) {
             return Err(rule(
                 "url",
                 "must be an http:// or https:// address, like https://serviceb.example",
             ));
         }
-        shown_text("url", value)?;
+        text::check_field("url", value)?;
         // The phone shows this host as the one to check in the browser: an
         // international one must pass the email domains' rules (UTS 46, one
         // script per label), so that no look-alike of another host gets in.
         // ASCII hosts (including `localhost` and addresses) are as before.
-        let host = rest
-            .and_then(|r| r.split(['/', '?', '#']).next())
-            .map(|authority| authority.rsplit_once('@').map_or(authority, |(_, h)| h))
-            .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
-            .unwrap_or_default();
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = host.rsplit_once(':').map_or(host, |(name, _)| name);
         let international = !host.is_ascii()
             || host
                 .split('.')
@@ -281,7 +270,7 @@ impl Description {
         if value.chars().count() > 1000 {
             return Err(rule("description", "must be at most 1000 characters"));
         }
-        shown_text("description", value)?;
+        text::check_field("description", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 
@@ -302,7 +291,7 @@ impl RejectionReason {
         if value.chars().count() > 1000 {
             return Err(rule("reason", "must be at most 1000 characters"));
         }
-        shown_text("reason", value)?;
+        text::check_field("reason", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 

@@ -205,13 +205,17 @@ impl Api {
             .unwrap()
     }
 
+    /// `POST /api/admin/login` as `username`; the answer as it came.
+    pub async fn admin_login(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/api/admin/login",
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
     pub async fn admin_token(&self) -> String {
-        let res = self
-            .post(
-                "/api/admin/login",
-                &json!({"username": "admin", "password": ADMIN_PASSWORD}),
-            )
-            .await;
+        let res = self.admin_login("admin", ADMIN_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK);
         let body: Value = res.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()

@@ -33,12 +33,7 @@ async fn refusal_at(res: reqwest::Response, field: &str) -> String {
 }
 
 async fn admin_login(app: &TestApp, username: &str, password: &str) -> StatusCode {
-    app.post(
-        "/api/admin/login",
-        &json!({"username": username, "password": password}),
-    )
-    .await
-    .status()
+    app.admin_login(username, password).await.status()
 }
 
 #[tokio::test]

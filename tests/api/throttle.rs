@@ -45,14 +45,6 @@ async fn refused(res: Response, wait: u64) {
     assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 }
 
-async fn admin_login(app: &TestApp, username: &str, password: &str) -> Response {
-    app.post(
-        "/api/admin/login",
-        &json!({"username": username, "password": password}),
-    )
-    .await
-}
-
 /// The statuses and waits of the sequence the delay tests drive: three
 /// free failures, the delay, a failure after it, the doubled delay.
 async fn drive_delays(app: &TestApp, username: &str) -> Vec<(StatusCode, Option<u64>)> {
@@ -150,16 +142,16 @@ async fn an_unknown_name_gets_the_same_answers_as_a_known_one() {
 async fn admins_are_counted_apart_from_people_and_the_api_shares_with_the_console() {
     let app = spawn(&ACCOUNT_ONLY).await;
     for _ in 0..3 {
-        let res = admin_login(&app, "admin", WRONG).await;
+        let res = app.admin_login("admin", WRONG).await;
         assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     }
-    refused(admin_login(&app, "admin", ADMIN_PASSWORD).await, 1).await;
+    refused(app.admin_login("admin", ADMIN_PASSWORD).await, 1).await;
     // A person named "admin" on the phone has a count of their own.
     let res = app.mobile_login("admin", WRONG).await;
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     app.clock.advance(SignedDuration::from_secs(1));
     expect_json(
-        admin_login(&app, "admin", ADMIN_PASSWORD).await,
+        app.admin_login("admin", ADMIN_PASSWORD).await,
         StatusCode::OK,
     )
     .await;
@@ -173,11 +165,11 @@ async fn rate_limits_off_lifts_the_delays() {
         assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     }
     for _ in 0..8 {
-        let res = admin_login(&app, "admin", WRONG).await;
+        let res = app.admin_login("admin", WRONG).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     expect_json(
-        admin_login(&app, "admin", ADMIN_PASSWORD).await,
+        app.admin_login("admin", ADMIN_PASSWORD).await,
         StatusCode::OK,
     )
     .await;
@@ -192,7 +184,7 @@ async fn failed_and_refused_sign_ins_are_in_the_history_with_their_address() {
         app.mobile_login("alice", WRONG).await;
     }
     for _ in 0..4 {
-        admin_login(&app, "root", WRONG).await;
+        app.admin_login("root", WRONG).await;
     }
     let body = app
         .admin_json(&token, "/api/admin/login-history?limit=100")
@@ -267,7 +259,7 @@ async fn one_address_spraying_many_names_is_slowed_too() {
     }
     // A sixth name, never tried, is refused: the address spent its budget.
     refused(app.mobile_login("user5", WRONG).await, 6).await;
-    refused(admin_login(&app, "admin", ADMIN_PASSWORD).await, 6).await;
+    refused(app.admin_login("admin", ADMIN_PASSWORD).await, 6).await;
     // One failure comes back every 6 s (10 a minute).
     app.clock.advance(SignedDuration::from_secs(6));
     assert_eq!(
@@ -316,7 +308,7 @@ async fn a_flood_of_phone_sign_ins_is_bounded_and_admins_still_get_in() {
     }
     // The admins' lane is apart: in the middle of the flood, an admin signs in.
     expect_json(
-        admin_login(&app, "admin", ADMIN_PASSWORD).await,
+        app.admin_login("admin", ADMIN_PASSWORD).await,
         StatusCode::OK,
     )
     .await;

@@ -81,12 +81,7 @@ const ADMIN_HASH: &str = "SELECT password_hash FROM admins WHERE username_lower 
 const SET_ADMIN_HASH: &str = "UPDATE admins SET password_hash = $2 WHERE username_lower = $1";
 
 async fn admin_login(app: &TestApp, username: &str, password: &str) -> StatusCode {
-    app.post(
-        "/api/admin/login",
-        &json!({"username": username, "password": password}),
-    )
-    .await
-    .status()
+    app.admin_login(username, password).await.status()
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use crate::domain::login::AttemptTrail;
 use crate::domain::login::qr_state::QrStep;
 use crate::domain::login::records::Scan;
 use crate::domain::model::{ClientInfo, Service, User};
-use crate::domain::rates::address_key;
+use crate::domain::rates::network_of;
 use crate::domain::secret::{AuthKey, Pin, QrToken};
 use crate::domain::{Core, DomainError};
 
@@ -177,13 +177,9 @@ impl Core {
 /// another network, and the app says so in words. Unknown on either side is
 /// not the same network.
 fn same_network(requester: Option<&str>, phone: Option<&str>) -> bool {
-    match (requester, phone) {
-        (Some(requester), Some(phone)) => {
-            let valid = |ip: &str| ip.parse::<std::net::IpAddr>().is_ok();
-            valid(requester)
-                && valid(phone)
-                && address_key(Some(requester)) == address_key(Some(phone))
-        }
+    let network = |ip: Option<&str>| Some(network_of(ip?.parse().ok()?));
+    match (network(requester), network(phone)) {
+        (Some(requester), Some(phone)) => requester == phone,
         _ => false,
     }
 }

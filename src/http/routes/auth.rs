@@ -63,7 +63,7 @@ fn reported_user_agent(value: Option<String>) -> Result<Option<String>, FieldErr
                 "must not contain control characters",
             ));
         }
-        text::check(ua).map_err(|refusal| FieldError::new(field, refusal.message()))?;
+        text::check_field(field, ua)?;
     }
     Ok(value)
 }
