@@ -6,7 +6,9 @@
 //! `TEST_DATABASE_URL` is set (`scripts/test` does both).
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -41,6 +43,24 @@ struct Setup {
     auth_key: String,
 }
 
+/// Approvals and sessions acknowledged in the current round, so that the
+/// kill comes once each stream is under way, however slow the machine.
+#[derive(Clone, Default)]
+struct Progress {
+    approvals: Arc<AtomicUsize>,
+    sessions: Arc<AtomicUsize>,
+}
+
+impl Progress {
+    fn under_way(&self) -> bool {
+        self.approvals.load(Ordering::Relaxed) > 0 && self.sessions.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// How long a round may take to get under way before it is killed anyway
+/// (and the floor at the end says so).
+const GET_GOING: Duration = Duration::from_secs(30);
+
 /// The settings of every start: no limits (one address does everything).
 const ENV: [(&str, &str); 1] = [("RATE_LIMITS", "off")];
 
@@ -61,7 +81,13 @@ async fn post(
 }
 
 /// Registers and approves people until the server goes away.
-async fn registrations(api: Api, setup: Setup, tag: String, facts: &mut Vec<Fact>) -> Vec<String> {
+async fn registrations(
+    api: Api,
+    setup: Setup,
+    tag: String,
+    progress: Progress,
+    facts: &mut Vec<Fact>,
+) -> Vec<String> {
     let mut odd = Vec::new();
     for n in 0.. {
         let username = format!("{tag}n{n}");
@@ -88,13 +114,14 @@ async fn registrations(api: Api, setup: Setup, tag: String, facts: &mut Vec<Fact
             user_id,
             email: format!("{username}@example.com"),
         });
+        progress.approvals.fetch_add(1, Ordering::Relaxed);
     }
     odd
 }
 
 /// Logs in (generate → scan → verify) and out, every other session,
 /// until the server goes away.
-async fn logins(api: Api, setup: Setup, facts: &mut Vec<Fact>) -> Vec<String> {
+async fn logins(api: Api, setup: Setup, progress: Progress, facts: &mut Vec<Fact>) -> Vec<String> {
     let mut odd = Vec::new();
     let service = json!({"service_id": setup.service_id, "api_key": setup.api_key});
     for n in 0.. {
@@ -125,6 +152,7 @@ async fn logins(api: Api, setup: Setup, facts: &mut Vec<Fact>) -> Vec<String> {
         }
         let token = text(&body, "session_token");
         facts.push(Fact::Session(token.clone()));
+        progress.sessions.fetch_add(1, Ordering::Relaxed);
         if n % 2 == 0 {
             facts.push(Fact::LogoutSent(token.clone()));
             let Some((status, body)) = post(
@@ -208,20 +236,26 @@ async fn every_acknowledged_write_survives_kill_9() {
     for round in 0..ROUNDS {
         let server = Instance::start_with(&db.url, &ENV).await;
         let mut workers = JoinSet::new();
+        let progress = Progress::default();
         for w in 0..4 {
             let (api, setup) = (Api::new(server.base.clone()), setup.clone());
-            let tag = format!("r{round}w{w}");
+            let (tag, progress) = (format!("r{round}w{w}"), progress.clone());
             workers.spawn(async move {
                 let mut mine = Vec::new();
                 let odd = if w % 2 == 0 {
-                    registrations(api, setup, tag, &mut mine).await
+                    registrations(api, setup, tag, progress, &mut mine).await
                 } else {
-                    logins(api, setup, &mut mine).await
+                    logins(api, setup, progress, &mut mine).await
                 };
                 (mine, odd)
             });
         }
-        // Killed at a different moment of the stream each round.
+        // Once both streams are under way, killed at a different moment of
+        // them each round.
+        let started = Instant::now();
+        while !progress.under_way() && started.elapsed() < GET_GOING {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         tokio::time::sleep(Duration::from_millis(200 + (round * 137) % 400)).await;
         drop(server); // SIGKILL, then reaped
         while let Some(done) = workers.join_next().await {
