@@ -15,6 +15,7 @@ pub mod error;
 pub mod hours;
 pub mod idn;
 pub mod login;
+pub mod oidc;
 pub mod model;
 pub mod password;
 pub mod password_rules;

@@ -20,6 +20,33 @@ use crate::domain::secret::os_random;
 use crate::domain::session_token::SessionSigner;
 use crate::storage::Database;
 
+/// The JWS algorithms tokens are signed with. Session tokens are EdDSA;
+/// OpenID Connect ID tokens are RS256 by default (OIDC Core requires it and
+/// many relying parties verify nothing else), EdDSA where a client asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JwsAlgorithm {
+    RS256,
+    EdDSA,
+}
+
+impl JwsAlgorithm {
+    /// Every algorithm this server signs with, as discovery lists them.
+    pub const ALL: [Self; 2] = [Self::RS256, Self::EdDSA];
+
+    /// The JOSE name (`alg`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The algorithm a JOSE name stands for, if we sign with it.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
+    }
+}
+
 /// A signing key as stored. `private_key` is the stored text: base64 PKCS#8
 /// DER in clear, a sealed value, or empty once the key has retired.
 #[derive(Clone)]
