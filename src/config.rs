@@ -170,6 +170,16 @@ pub struct ServeArgs {
         global = true
     )]
     pub session_max_lifetime: u32,
+    /// How long an OpenID Connect access token (and the ID token beside it)
+    /// lives, in seconds; never longer than its session.
+    #[arg(
+        long,
+        env = "OIDC_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u32).range(10..=86400),
+        global = true
+    )]
+    pub oidc_access_token_ttl_secs: u32,
     #[command(flatten)]
     pub edge: EdgeArgs,
     #[command(flatten)]

@@ -68,6 +68,8 @@ pub async fn core(
     let mut settings = CoreSettings::new(public_url.clone());
     settings.admin_token_ttl = secs(serve.admin_token_ttl_secs);
     settings.session_idle_timeout = secs(serve.session_idle_timeout_secs);
+    settings.oidc.access_token_ttl =
+        SignedDuration::from_secs(i64::from(serve.oidc_access_token_ttl_secs));
     settings.session_max_lifetime = secs(serve.session_max_lifetime);
     settings.admin_email = serve.admin_email.clone().filter(|e| !e.trim().is_empty());
     settings.rate_limits = serve.limits.rate_limits.is_on();

@@ -59,6 +59,8 @@ pub struct CoreSettings {
     /// The password-guessing delays (`SIGNIN_*`); `None` under
     /// `RATE_LIMITS=off`.
     pub guessing: Option<crate::domain::throttle::GuessingPolicy>,
+    /// The lifetimes of the OpenID Connect flow.
+    pub oidc: crate::domain::oidc::OidcSettings,
 }
 
 impl CoreSettings {
@@ -80,6 +82,7 @@ impl CoreSettings {
             digest: Default::default(),
             retention: Default::default(),
             guessing: Some(Default::default()),
+            oidc: Default::default(),
         }
     }
 }

@@ -366,3 +366,33 @@ mod tests {
         assert_eq!(a.as_str().len(), 64);
     }
 }
+
+secret_type!(
+    /// An OpenID Connect secret handed to a browser or a client: the login
+    /// page's browser binding (a cookie), an authorization code (`cac_…`),
+    /// an access token (`caat_…`) or a refresh token (`cart_…`).
+    OAuthSecret
+);
+
+impl OAuthSecret {
+    /// The cookie that binds an authorization request to its browser.
+    pub fn browser_binding() -> Result<Self, getrandom::Error> {
+        prefixed_token("").map(Self)
+    }
+
+    pub fn code() -> Result<Self, getrandom::Error> {
+        prefixed_token("cac_").map(Self)
+    }
+
+    pub fn access_token() -> Result<Self, getrandom::Error> {
+        prefixed_token("caat_").map(Self)
+    }
+
+    pub fn refresh_token() -> Result<Self, getrandom::Error> {
+        prefixed_token("cart_").map(Self)
+    }
+
+    pub fn from_client(raw: String) -> Self {
+        Self(raw)
+    }
+}

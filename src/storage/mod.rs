@@ -36,6 +36,7 @@ mod admins;
 mod fresh_cache;
 mod history;
 mod keys;
+mod oidc;
 mod outbox;
 mod purge;
 mod qr;

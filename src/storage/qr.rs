@@ -30,6 +30,7 @@ struct QrRow {
     pin_hash: Option<String>,
     pin_expires_at: Option<i64>,
     failed_attempts: i64,
+    on_login_page: i64,
 }
 
 impl TryFrom<QrRow> for QrRecord {
@@ -48,12 +49,13 @@ impl TryFrom<QrRow> for QrRecord {
             pin_hash: r.pin_hash.map(TokenHash::from_stored),
             pin_expires_at: from_millis_opt(r.pin_expires_at)?,
             failed_attempts: r.failed_attempts,
+            on_login_page: r.on_login_page != 0,
         })
     }
 }
 
 const QR_COLUMNS: &str = "qr_id, service_id, status, created_at, expires_at, requester_ip, \
-     requester_user_agent, user_id, pin_hash, pin_expires_at, failed_attempts";
+     requester_user_agent, user_id, pin_hash, pin_expires_at, failed_attempts, on_login_page";
 
 /// The condition under which `step` may change a `qr_sessions` row: the
 /// states the domain lets it start from, its deadline and the wrong-PIN
@@ -108,7 +110,8 @@ impl Database {
     pub async fn insert_qr(&self, qr: &NewQr<'_>) -> Result<(), StorageError> {
         let insert = sqlx::query(
             "INSERT INTO qr_sessions (qr_id, token_hash, service_id, status, created_at, expires_at, \
-             requester_ip, requester_user_agent) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)",
+             requester_ip, requester_user_agent, on_login_page) \
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8)",
         )
         .bind(qr.qr_id.to_owned())
         .bind(qr.token_hash.as_str().to_owned())
@@ -116,7 +119,8 @@ impl Database {
         .bind(to_millis(qr.created_at))
         .bind(to_millis(qr.expires_at))
         .bind(qr.requester_ip.map(str::to_owned))
-        .bind(qr.requester_user_agent.map(str::to_owned));
+        .bind(qr.requester_user_agent.map(str::to_owned))
+        .bind(i64::from(qr.on_login_page));
         self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await
     }

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use crate::domain::login::qr_state::QrStatus;
 use crate::domain::login::records::NewQr;
 use crate::domain::login::{AttemptTrail, qr_image};
-use crate::domain::model::ClientInfo;
+use crate::domain::model::{ClientInfo, Service};
 use crate::domain::secret::{ApiKey, QrToken};
 use crate::domain::service_registry::check_api_key;
 use crate::domain::types::ServiceId;
@@ -16,6 +16,7 @@ use crate::domain::{Core, DomainError};
 /// A new QR code, as handed to the service.
 #[derive(Debug)]
 pub struct IssuedQr {
+    pub qr_id: String,
     pub token: QrToken,
     /// What the QR code encodes: the authenticator page with the token in
     /// the URL fragment (fragments never reach a server log).
@@ -75,6 +76,19 @@ impl Core {
         if !service.is_active {
             return Err(DomainError::ServiceInactive);
         }
+        self.issue_qr(&service, requester, false).await
+    }
+
+    /// A new QR code for an active service whose right to ask was checked.
+    /// `on_login_page`: shown on Central Auth's own login page (an OIDC
+    /// login), so the phone asks the person to look for this server's
+    /// address rather than the service's.
+    pub(crate) async fn issue_qr(
+        &self,
+        service: &Service,
+        requester: &ClientInfo,
+        on_login_page: bool,
+    ) -> Result<IssuedQr, DomainError> {
         // Counted after the key is checked: keyed by the claimed id, anyone
         // who knows a service's id (it is no secret) could spend that
         // service's budget and stop its logins. Bad keys are 401 and cost a
@@ -84,7 +98,7 @@ impl Core {
         let now = self.now();
         let ttl = self.settings.qr_ttl;
         let expires_at = now.checked_add(ttl).map_err(DomainError::internal)?;
-        let payload = format!("{}/app#qr={}", self.settings.public_url, token.expose());
+        let payload = self.qr_payload(&token);
         let png = qr_image::png(&payload)?;
         let qr_id = uuid::Uuid::new_v4().to_string();
         self.db
@@ -96,15 +110,23 @@ impl Core {
                 expires_at,
                 requester_ip: requester.ip.as_deref(),
                 requester_user_agent: requester.user_agent.as_deref(),
+                on_login_page,
             })
             .await?;
         Ok(IssuedQr {
+            qr_id,
             token,
             payload,
             png,
             expires_at,
             expires_in: ttl.as_secs(),
         })
+    }
+
+    /// What a QR code encodes: the authenticator page with the token in
+    /// the URL fragment (fragments never reach a server log).
+    pub(crate) fn qr_payload(&self, token: &QrToken) -> String {
+        format!("{}/app#qr={}", self.settings.public_url, token.expose())
     }
 
     /// Where a QR code stands, for the service's waiting page.

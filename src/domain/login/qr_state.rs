@@ -156,6 +156,8 @@ pub struct QrRecord {
     pub pin_hash: Option<TokenHash>,
     pub pin_expires_at: Option<Timestamp>,
     pub failed_attempts: i64,
+    /// Shown on Central Auth's own login page (an OIDC login).
+    pub on_login_page: bool,
 }
 
 impl QrRecord {
@@ -277,6 +279,7 @@ mod tests {
             pin_hash: None,
             pin_expires_at: scanned.then(|| at(300)),
             failed_attempts: 0,
+            on_login_page: false,
         }
     }
 

@@ -16,6 +16,8 @@ pub struct NewQr<'a> {
     pub expires_at: Timestamp,
     pub requester_ip: Option<&'a str>,
     pub requester_user_agent: Option<&'a str>,
+    /// Shown on Central Auth's own login page (an OIDC login).
+    pub on_login_page: bool,
 }
 
 /// What a successful scan writes.

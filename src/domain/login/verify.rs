@@ -23,6 +23,14 @@ pub struct Login {
     pub service_id: ServiceId,
 }
 
+/// Who trades the PIN: a service over the API (with its credentials when
+/// it sends them), or Central Auth's own login page for an OIDC client.
+#[derive(Clone, Copy)]
+pub(crate) enum Verifier<'a> {
+    Service(Option<(&'a ServiceId, &'a ApiKey)>),
+    LoginPage(&'a ServiceId),
+}
+
 /// The lifetime of a session opened at `now`.
 struct SessionTimes {
     now: Timestamp,
@@ -41,8 +49,19 @@ impl Core {
         service: Option<(&ServiceId, &ApiKey)>,
         caller: &ClientInfo,
     ) -> Result<Login, DomainError> {
+        self.verify_as(token, pin, Verifier::Service(service), caller)
+            .await
+    }
+
+    pub(crate) async fn verify_as(
+        &self,
+        token: &QrToken,
+        pin: &Pin,
+        verifier: Verifier<'_>,
+        caller: &ClientInfo,
+    ) -> Result<Login, DomainError> {
         let mut trail = AttemptTrail::new(caller);
-        let result = self.verify_steps(&mut trail, token, pin, service).await;
+        let result = self.verify_steps(&mut trail, token, pin, verifier).await;
         self.audited(&trail, result).await
     }
 
@@ -52,12 +71,20 @@ impl Core {
         trail: &mut AttemptTrail,
         token: &QrToken,
         pin: &Pin,
-        service: Option<(&ServiceId, &ApiKey)>,
+        verifier: Verifier<'_>,
     ) -> Result<Login, DomainError> {
         let qr = self.gated_qr(trail, token).await?;
         let now = self.now();
         qr.check(QrStep::Verify, now)?;
-        let caller = self.caller_of(&qr, service).await?;
+        let caller = match verifier {
+            Verifier::Service(credentials) => self.caller_of(&qr, credentials).await?,
+            // The login page serves one interaction, whose QR code it made:
+            // a code of another service is not its to trade.
+            Verifier::LoginPage(service_id) if *service_id != qr.service_id => {
+                return Err(DomainError::WrongService);
+            }
+            Verifier::LoginPage(_) => None,
+        };
         let user = self.scanner_of(&qr).await?;
         self.ensure_service_active(&qr, caller).await?;
         self.check_pin(&qr, token, pin, now).await?;
