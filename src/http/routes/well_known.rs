@@ -25,17 +25,19 @@ pub struct Jwk {
     kty: &'static str,
     /// The curve of an OKP key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Ed25519")]
+    #[schema(example = "Ed25519", nullable = false)]
     crv: Option<&'static str>,
     /// The public key of an OKP key, base64url.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     x: Option<String>,
     /// The modulus of an RSA key, base64url big-endian.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     n: Option<String>,
     /// The public exponent of an RSA key, base64url big-endian.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "AQAB")]
+    #[schema(example = "AQAB", nullable = false)]
     e: Option<String>,
     kid: String,
     /// RS256 (ID tokens) or EdDSA (session tokens; ID tokens where a client
