@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::console::Browser;
 use crate::harness::{TestApp, assert_invalid_field, assert_problem, error_fields, expect_json};
 
 const GRAFANA: &str = "https://grafana.example/login/generic_oauth";
@@ -347,4 +348,215 @@ async fn the_service_answers_do_not_change_for_a_client() {
     assert_eq!(res.status(), StatusCode::OK);
     let read = expect_json(app.admin_get(&token, &path(&id)).await, StatusCode::OK).await;
     assert_eq!(read["redirect_uris"], json!([GRAFANA]));
+}
+
+/// A browser signed in to the console, and its CSRF token.
+async fn console(app: &TestApp) -> (Browser, String) {
+    let mut browser = Browser::new();
+    let csrf = browser.sign_in(app).await;
+    (browser, csrf)
+}
+
+fn is_html(res: &reqwest::Response) -> bool {
+    res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html")
+}
+
+#[tokio::test]
+async fn the_console_lists_a_link_to_the_service_page_with_its_form() {
+    let (app, _token, id) = setup().await;
+    let (mut browser, _csrf) = console(&app).await;
+    let list = browser
+        .get(&app.url("/admin/services"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains(&format!("href=\"/admin/services/{id}\"")),
+        "{list}"
+    );
+    let res = browser
+        .get(&app.url(&format!("/admin/services/{id}")))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"oidc-off\""), "not yet a client: {page}");
+    assert!(page.contains("id=\"oidc-form\""));
+    for scope in ["openid", "profile", "email", "groups", "offline_access"] {
+        assert!(
+            page.contains(&format!("value=\"{scope}\" checked")),
+            "{scope} ticked by default"
+        );
+    }
+    assert!(page.contains("<option value=\"RS256\" selected>"));
+    let unknown = browser
+        .get(&app.url("/admin/services/no-such-service"))
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(is_html(&unknown));
+}
+
+#[tokio::test]
+async fn the_console_form_saves_the_settings() {
+    let (app, token, id) = setup().await;
+    let (mut browser, csrf) = console(&app).await;
+    let uris = format!("{GRAFANA}\r\n\r\n  http://grafana.lan:3000/cb  \r\n");
+    let res = browser
+        .post(
+            &app.url(&format!("/admin/services/{id}/oidc")),
+            &[
+                ("csrf", &csrf),
+                ("redirect_uris", &uris),
+                ("post_logout_redirect_uris", "https://grafana.example/login"),
+                ("client_type", "confidential"),
+                ("allowed_scopes", "openid"),
+                ("allowed_scopes", "email"),
+                ("id_token_signed_response_alg", "EdDSA"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("/admin/services/{id}?notice=")),
+        "{location}"
+    );
+    let saved = expect_json(app.admin_get(&token, &path(&id)).await, StatusCode::OK).await;
+    assert_eq!(
+        saved["redirect_uris"],
+        json!([GRAFANA, "http://grafana.lan:3000/cb"])
+    );
+    assert_eq!(
+        saved["post_logout_redirect_uris"],
+        json!(["https://grafana.example/login"])
+    );
+    assert_eq!(
+        saved["require_pkce"], false,
+        "the unticked box turns PKCE off"
+    );
+    assert_eq!(saved["allowed_scopes"], json!(["openid", "email"]));
+    assert_eq!(saved["id_token_signed_response_alg"], "EdDSA");
+
+    let page = browser.get(&app.url(&location)).await.text().await.unwrap();
+    assert!(page.contains("id=\"notice\""));
+    assert!(!page.contains("id=\"oidc-off\""));
+    assert!(page.contains("value=\"email\" checked") && !page.contains("value=\"groups\" checked"));
+    assert!(page.contains("<option value=\"EdDSA\" selected>"));
+    // Plain http to another machine is allowed, with a warning.
+    assert!(page.contains("class=\"warning insecure-uri\""), "{page}");
+    assert!(page.contains("http://grafana.lan:3000/cb"));
+
+    // Removing it from the page.
+    let res = browser
+        .post(
+            &app.url(&format!("/admin/services/{id}/oidc/remove")),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_problem(
+        app.admin_get(&token, &path(&id)).await,
+        StatusCode::NOT_FOUND,
+        "oidc_not_configured",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_console_shows_refusals_on_the_page_and_keeps_what_was_typed() {
+    let (app, token, id) = setup().await;
+    let (mut browser, csrf) = console(&app).await;
+    let url = app.url(&format!("/admin/services/{id}/oidc"));
+    let uris = format!("{GRAFANA}\njavascript:alert(1)");
+    let res = browser
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("redirect_uris", &uris),
+                ("client_type", "public"),
+                ("allowed_scopes", "openid"),
+                ("id_token_signed_response_alg", "RS256"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(is_html(&res));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"oidc-error\""), "{page}");
+    assert!(page.contains("redirect_uris[1]"), "{page}");
+    assert!(page.contains("require_pkce"), "public without PKCE: {page}");
+    assert!(
+        page.contains("javascript:alert(1)</textarea>"),
+        "what was typed stays: {page}"
+    );
+    assert!(page.contains("value=\"public\" checked"));
+    assert!(!page.contains("<script>alert"), "never unescaped");
+    // Nothing was stored.
+    assert_problem(
+        app.admin_get(&token, &path(&id)).await,
+        StatusCode::NOT_FOUND,
+        "oidc_not_configured",
+    )
+    .await;
+    // A form without this session's CSRF token is refused.
+    let res = browser
+        .post(&url, &[("csrf", "forged"), ("redirect_uris", GRAFANA)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = browser.post(&url, &[("redirect_uris", GRAFANA)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_problem(
+        app.admin_get(&token, &path(&id)).await,
+        StatusCode::NOT_FOUND,
+        "oidc_not_configured",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_snippets_carry_the_issuer_discovery_url_and_client_id() {
+    let (app, token, id) = setup().await;
+    let body = json!({
+        "redirect_uris": [GRAFANA, "https://wiki.example/oauth2/callback"],
+        "allowed_scopes": ["openid", "profile", "email"],
+    });
+    expect_json(put(&app, &token, &id, &body).await, StatusCode::OK).await;
+    let (mut browser, _csrf) = console(&app).await;
+    let page = browser
+        .get(&app.url(&format!("/admin/services/{id}")))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let issuer = &app.base;
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    for expected in [
+        // Grafana
+        format!("client_id = {id}"),
+        format!("auth_url = {issuer}/oauth2/authorize"),
+        format!("token_url = {issuer}/oauth2/token"),
+        format!("api_url = {issuer}/oauth2/userinfo"),
+        "scopes = openid profile email".to_owned(),
+        // Forgejo
+        format!("--key {id}"),
+        format!("--auto-discover-url {discovery}"),
+        // Nextcloud
+        format!("--clientid=\"{id}\""),
+        format!("--discoveryuri=\"{discovery}\""),
+        // oauth2-proxy, with the registered callback
+        format!("--oidc-issuer-url={issuer}"),
+        format!("--client-id={id}"),
+        "--redirect-url=https://wiki.example/oauth2/callback".to_owned(),
+    ] {
+        assert!(page.contains(&expected), "missing {expected:?} in {page}");
+    }
+    for app_name in ["grafana", "forgejo", "nextcloud", "oauth2-proxy"] {
+        assert!(page.contains(&format!("id=\"snippet-{app_name}\"")));
+    }
+    // The secret is a placeholder: the page never has the key.
+    assert!(page.contains("client_secret = PASTE_THE_API_KEY"));
 }
