@@ -4,11 +4,11 @@
 CREATE TABLE oidc_clients (
     service_id     TEXT PRIMARY KEY REFERENCES registered_services (service_id),
     client_type    TEXT NOT NULL,
-    require_pkce   INTEGER NOT NULL,
+    require_pkce   BIGINT NOT NULL,
     allowed_scopes TEXT NOT NULL,
     id_token_alg   TEXT NOT NULL,
-    created_at     INTEGER NOT NULL,
-    updated_at     INTEGER NOT NULL
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL
 );
 
 -- Where a client may send people: `login` after authorization,
@@ -18,6 +18,6 @@ CREATE TABLE oidc_redirect_uris (
     service_id TEXT NOT NULL REFERENCES oidc_clients (service_id) ON DELETE CASCADE,
     kind       TEXT NOT NULL,
     uri        TEXT NOT NULL,
-    position   INTEGER NOT NULL,
+    position   BIGINT NOT NULL,
     PRIMARY KEY (service_id, kind, uri)
 );
