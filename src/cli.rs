@@ -11,6 +11,7 @@ use crate::config::{Cli, CreateAdminArgs};
 use crate::domain::Core;
 use crate::domain::password_rules::{NewPassword, Owner};
 use crate::domain::service_registry::ServiceRegistration;
+use crate::domain::signing::JwsAlgorithm;
 use crate::domain::types::{Description, ServiceName, ServiceUrl, Username};
 use crate::startup;
 
@@ -62,16 +63,31 @@ pub async fn create_admin(cli: &Cli, args: &CreateAdminArgs) -> anyhow::Result<(
 pub async fn rotate_signing_key(cli: &Cli) -> anyhow::Result<()> {
     let core = open_core(cli).await?;
     let rotation = core.rotate_signing_key().await?;
-    println!("New signing key {} signs from now on.", rotation.new_kid);
-    if let Some(old) = rotation.retired_kid {
+    for key in &rotation.keys {
+        let what = match key.algorithm {
+            JwsAlgorithm::EdDSA => "session tokens (EdDSA)",
+            JwsAlgorithm::RS256 => "ID tokens (RS256)",
+        };
+        println!("New signing key {} signs {what} from now on.", key.new_kid);
+        if let Some(old) = &key.retired_kid {
+            println!(
+                "The old key {old} no longer signs; tokens it signed still validate, and it stays \
+                 in /.well-known/jwks.json until {} (the longest a session lives).",
+                rotation.published_until
+            );
+        }
+    }
+    if !rotation
+        .keys
+        .iter()
+        .any(|k| k.algorithm == JwsAlgorithm::RS256)
+    {
         println!(
-            "The old key {old} no longer signs; tokens it signed still validate, and it stays in \
-             /.well-known/jwks.json until {} (the longest a session lives).",
-            rotation.published_until
+            "There is no RSA key yet: it is made the first time an ID token or the JWKS needs one."
         );
     }
     println!(
-        "Running servers sign with the new key within {} seconds (SIGNING_KEY_RELOAD_SECS).",
+        "Running servers sign with the new keys within {} seconds (SIGNING_KEY_RELOAD_SECS).",
         cli.serve.keys.signing_key_reload_secs.max(1)
     );
     Ok(())

@@ -387,6 +387,12 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The domain core this server runs on (the tests sign with its keys
+    /// where no route does yet).
+    pub fn core(&self) -> Core {
+        self.state.core.clone()
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run(
         self,

@@ -172,13 +172,41 @@ impl Core {
         }
     }
 
+    /// Makes sure the RSA key that signs RS256 tokens exists and is loaded
+    /// (made on first need, not at start: see `KeyRing::ensure_rsa`). Cheap
+    /// once it is there. Call it before `signer().sign_claims(RS256, ..)`,
+    /// when serving the JWKS or discovery, and when an OIDC client is set up.
+    pub async fn ensure_rsa_key(&self) -> Result<(), DomainError> {
+        self.keys.ensure_rsa(self.now()).await
+    }
+
+    /// The claims of a JWS we signed (`id_token_hint`): see
+    /// `SessionSigner::verify_claims`; expiry is judged by our clock. A kid
+    /// we do not know may be a key another instance made since we last
+    /// looked: the keys are read again (at most once a second) before
+    /// saying no.
+    pub async fn verify_claims<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        allow_expired: bool,
+    ) -> Option<T> {
+        let signer = self.signer();
+        if signer.names_unknown_kid_str(token) && self.keys.reload_for_unknown_kid(self.now()).await
+        {
+            return self
+                .signer()
+                .verify_claims(token, self.now(), allow_expired);
+        }
+        signer.verify_claims(token, self.now(), allow_expired)
+    }
+
     /// Picks up keys rotated elsewhere and drops retired keys whose time
     /// is up (called on a timer, `SIGNING_KEY_RELOAD_SECS`).
     pub async fn reload_signing_keys(&self) -> Result<bool, DomainError> {
         self.keys.reload(self.now()).await
     }
 
-    /// `rotate-signing-key`: a new key signs from now on.
+    /// `rotate-signing-key`: new keys sign from now on.
     pub async fn rotate_signing_key(&self) -> Result<Rotation, DomainError> {
         self.keys.rotate(self.now()).await
     }

@@ -47,6 +47,9 @@ pub enum DomainError {
     ServiceNameTaken,
     #[error("no service with that id")]
     ServiceNotFound,
+    /// The service exists but is not an OpenID Connect client.
+    #[error("this service has no OpenID Connect settings")]
+    OidcNotConfigured,
     #[error("unknown service or wrong API key")]
     InvalidApiKey,
     /// The QR code's service requires its credentials and none came: the
@@ -116,6 +119,7 @@ impl DomainError {
             Self::UserInactive => "user_inactive",
             Self::ServiceNameTaken => "service_name_taken",
             Self::ServiceNotFound => "service_not_found",
+            Self::OidcNotConfigured => "oidc_not_configured",
             Self::InvalidApiKey | Self::CredentialsRequired => "invalid_api_key",
             Self::SystemClosed { .. } => "system_closed",
             Self::QrNotFound => "qr_not_found",

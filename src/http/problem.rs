@@ -85,6 +85,7 @@ fn status_and_title(err: &ApiError) -> (StatusCode, &'static str) {
             D::UserInactive => (S::FORBIDDEN, "User inactive"),
             D::ServiceNameTaken => (S::CONFLICT, "Service name taken"),
             D::ServiceNotFound => (S::NOT_FOUND, "Service not found"),
+            D::OidcNotConfigured => (S::NOT_FOUND, "OpenID Connect not configured"),
             D::InvalidApiKey => (S::UNAUTHORIZED, "Invalid API key"),
             D::CredentialsRequired => (S::UNAUTHORIZED, "Service credentials required"),
             D::SystemClosed { .. } => (S::SERVICE_UNAVAILABLE, "Outside operating hours"),

@@ -1,13 +1,14 @@
-//! The keys that sign session tokens. Kept in the database so every instance
-//! signs with the same key and a restart never invalidates tokens. The
-//! private half is stored as the domain hands it over (sealed when a key
-//! encryption key is set); storage never sees it in clear unless it was
-//! given so.
+//! The keys that sign tokens: one current key per algorithm (Ed25519 for
+//! session tokens, RSA for ID tokens) and the retired ones still published.
+//! Kept in the database so every instance signs with the same keys and a
+//! restart never invalidates tokens. The private half is stored as the
+//! domain hands it over (sealed when a key encryption key is set); storage
+//! never sees it in clear unless it was given so.
 
 use jiff::Timestamp;
 
 use super::{Database, StorageError, from_millis_opt, to_millis};
-use crate::domain::signing::StoredSigningKey;
+use crate::domain::signing::{JwsAlgorithm, StoredSigningKey};
 
 type KeyRow = (String, String, String, String, Option<i64>);
 
@@ -16,6 +17,9 @@ const COLUMNS: &str = "kid, algorithm, private_key, public_key, retired_at";
 fn key_of(
     (kid, algorithm, private_key, public_key, retired_at): KeyRow,
 ) -> Result<StoredSigningKey, StorageError> {
+    let algorithm = JwsAlgorithm::parse(&algorithm).ok_or_else(|| {
+        StorageError::Corrupt(format!("signing key {kid}: algorithm {algorithm}"))
+    })?;
     Ok(StoredSigningKey {
         kid,
         algorithm,
@@ -25,10 +29,20 @@ fn key_of(
     })
 }
 
+/// The `slot` of the current key of `algorithm`: each algorithm has its
+/// own, so their UNIQUE keeps one current key of each. The Ed25519 key
+/// keeps the name it had before there were two.
+fn current_slot(algorithm: JwsAlgorithm) -> &'static str {
+    match algorithm {
+        JwsAlgorithm::EdDSA => "current",
+        JwsAlgorithm::RS256 => "current-rs256",
+    }
+}
+
 impl Database {
-    /// Stores `candidate` as the current key unless one exists already, and
-    /// returns whichever is current. Two instances starting at once agree: the
-    /// UNIQUE `slot` lets only one insert win.
+    /// Stores `candidate` as the current key of its algorithm unless one
+    /// exists already, and returns whichever is current. Two instances
+    /// making one at once agree: the UNIQUE `slot` lets only one insert win.
     pub async fn current_signing_key_or_insert(
         &self,
         candidate: &StoredSigningKey,
@@ -38,19 +52,20 @@ impl Database {
         self.write(|writer| async move { Ok(insert.execute(&writer).await.map(|_| ())?) })
             .await?;
         let row: KeyRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM signing_keys WHERE slot = 'current'"
+            "SELECT {COLUMNS} FROM signing_keys WHERE slot = $1"
         )))
+        .bind(current_slot(candidate.algorithm))
         .fetch_one(&self.pool)
         .await?;
         key_of(row)
     }
 
-    /// Every key still stored, current first, then the retired ones from the
-    /// most recent: the domain decides which are still published.
+    /// Every key still stored, the current ones first, then the retired ones
+    /// from the most recent: the domain decides which are still published.
     pub async fn all_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StorageError> {
         let rows: Vec<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM signing_keys \
-             ORDER BY CASE WHEN slot = 'current' THEN 0 ELSE 1 END, created_at DESC"
+             ORDER BY CASE WHEN slot IS NULL THEN 1 ELSE 0 END, created_at DESC"
         )))
         .fetch_all(&self.pool)
         .await?;
@@ -75,26 +90,36 @@ impl Database {
             .await
     }
 
-    /// Retires the current key (its private half erased: it never signs
-    /// again) and makes `new` current, in one transaction. Returns the kid
-    /// of the retired key.
-    pub async fn rotate_signing_key(
+    /// For each of `new`, retires the current key of its algorithm (its
+    /// private half erased: it never signs again) and makes it current, all
+    /// in one transaction. Returns, for each of `new`, the kid of the key it
+    /// replaced (none if its algorithm had no current key).
+    pub async fn rotate_signing_keys(
         &self,
-        new: &StoredSigningKey,
+        new: &[StoredSigningKey],
         now: Timestamp,
-    ) -> Result<Option<String>, StorageError> {
-        let retire = sqlx::query_as::<_, (String,)>(
-            "UPDATE signing_keys SET slot = NULL, retired_at = $1, private_key = '' \
-             WHERE slot = 'current' RETURNING kid",
-        )
-        .bind(to_millis(now));
-        let insert = insert_current(new, now);
+    ) -> Result<Vec<Option<String>>, StorageError> {
+        let steps: Vec<_> = new
+            .iter()
+            .map(|key| {
+                let retire = sqlx::query_as::<_, (String,)>(
+                    "UPDATE signing_keys SET slot = NULL, retired_at = $1, private_key = '' \
+                     WHERE slot = $2 RETURNING kid",
+                )
+                .bind(to_millis(now))
+                .bind(current_slot(key.algorithm));
+                (retire, insert_current(key, now))
+            })
+            .collect();
         self.write(|writer| async move {
             let mut tx = writer.begin().await?;
-            let retired = retire.fetch_optional(&mut *tx).await?;
-            insert.execute(&mut *tx).await?;
+            let mut retired = Vec::new();
+            for (retire, insert) in steps {
+                retired.push(retire.fetch_optional(&mut *tx).await?.map(|(kid,)| kid));
+                insert.execute(&mut *tx).await?;
+            }
             tx.commit().await?;
-            Ok(retired.map(|(kid,)| kid))
+            Ok(retired)
         })
         .await
     }
@@ -121,11 +146,12 @@ fn insert_current(
 ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, slot, algorithm, private_key, public_key, created_at) \
-         VALUES ($1, 'current', $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+         VALUES ($1, $6, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(key.kid.clone())
-    .bind(key.algorithm.clone())
+    .bind(key.algorithm.as_str())
     .bind(key.private_key.clone())
     .bind(key.public_key.clone())
     .bind(to_millis(now))
+    .bind(current_slot(key.algorithm))
 }

@@ -22,7 +22,8 @@
 //! request on this instance; a change made elsewhere is seen within
 //! `FRESH_FOR` (1 s, on the server's clock).
 //! - On SQLite, a busy session's validations and a service's credentials on
-//!   every login step. This process is then the database's only writer but
+//!   every login step, and its OIDC client settings on every authorize and
+//!   token request. This process is then the database's only writer but
 //!   for the `central-auth` CLI, whose changes are the "elsewhere".
 //! - On both databases, the operating-hours schedule the login gate checks
 //!   on every login step: a change made on another instance applies there
@@ -37,6 +38,7 @@ mod fresh_cache;
 mod history;
 mod keys;
 mod oidc;
+mod oidc_clients;
 mod outbox;
 mod purge;
 mod qr;
@@ -60,6 +62,7 @@ use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::domain::login::records::SessionRecord;
 use crate::domain::model::{Cursor, Page, PageRequest, Service};
+use crate::domain::oidc::client::OidcClient;
 use crate::domain::schedule::Schedule;
 use crate::domain::secret::TokenHash;
 use fresh_cache::FreshCache;
@@ -194,6 +197,10 @@ pub struct Database {
     /// and services with their key hash by id.
     sessions: Option<Arc<FreshCache<SessionRecord>>>,
     services: Option<Arc<FreshCache<(Service, TokenHash)>>>,
+    /// SQLite only, like `services`: OIDC client settings by service id
+    /// (`None` cached too: "not a client"), read on every authorize and
+    /// token request.
+    oidc_clients: Option<Arc<FreshCache<Option<OidcClient>>>>,
     /// Both databases (see above): the schedule, under one key.
     schedule: Arc<FreshCache<Schedule>>,
     backend: Backend,
@@ -225,6 +232,7 @@ impl Database {
             lane,
             sessions: cached.then(|| Arc::new(FreshCache::new(50_000, clock.clone()))),
             services: cached.then(|| Arc::new(FreshCache::new(1_000, clock.clone()))),
+            oidc_clients: cached.then(|| Arc::new(FreshCache::new(1_000, clock.clone()))),
             schedule: Arc::new(FreshCache::new(1, clock)),
             backend,
         })
@@ -284,9 +292,14 @@ impl Database {
     }
 
     /// Tells the service cache (if any) that services changed. (Sessions
-    /// carry their service's state too, so they go as well.)
+    /// carry their service's state too, so they go as well, and so do the
+    /// OIDC client settings: whoever reads them next reads the service's
+    /// new state beside them.)
     fn forget_services(&self) {
         if let Some(cache) = &self.services {
+            cache.forget_all();
+        }
+        if let Some(cache) = &self.oidc_clients {
             cache.forget_all();
         }
         self.forget_sessions(Forget::All);

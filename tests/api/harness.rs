@@ -18,6 +18,8 @@ pub const ADMIN_PASSWORD: &str = "test console passphrase";
 pub struct TestApp {
     api: Api,
     pub clock: ManualClock,
+    /// The server's domain core, for what no route exposes.
+    pub core: central_auth::domain::Core,
     database: TestDb,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -282,6 +284,7 @@ impl TestApp {
         let app =
             Application::build(&database, &serve_args(&options), Arc::new(clock.clone())).await?;
         let addr = app.local_addr().unwrap();
+        let core = app.core();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
@@ -289,6 +292,7 @@ impl TestApp {
         Ok(TestApp {
             api: Api::new(format!("http://{addr}")),
             clock,
+            core,
             database: db,
             stop: Some(stop),
             server: Some(server),

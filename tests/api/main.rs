@@ -26,6 +26,7 @@ mod login_sessions;
 mod login_verify;
 mod metrics_access;
 mod mobile;
+mod oidc_clients;
 mod openapi;
 mod operations;
 mod password_rules;

@@ -291,7 +291,8 @@ async fn every_documented_operation_has_a_summary_a_tag_and_its_answers() {
                 fail(format!("{status} has no description"));
             }
             let content = response["content"].as_object().cloned().unwrap_or_default();
-            if status.starts_with('2') && content.is_empty() {
+            // A 204 is an answer without a body by definition.
+            if status.starts_with('2') && status != "204" && content.is_empty() {
                 fail(format!("{status} documents no body"));
             }
             if status.starts_with('4') || status.starts_with('5') {

@@ -121,6 +121,17 @@ async fn no_get_answer_shows_a_secret_or_a_secret_named_field() {
     let rotated = flow.service_action(&flow.service_id, "rotate-key").await;
     flow.api_key = text(&rotated, "api_key");
     let (other_service, other_api_key) = flow.new_service("ServiceC").await;
+    // ServiceB is an OIDC client too, so its client settings are read.
+    let oidc = json!({"redirect_uris": ["https://serviceb.example/callback"]});
+    let res = flow
+        .app
+        .admin_put(
+            &flow.admin,
+            &format!("/api/services/{}/oidc", flow.service_id),
+            &oidc,
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
     flow.service_action(&other_service, "deactivate").await;
 
     // Someone in every state: active (john), pending, inactive, rejected.

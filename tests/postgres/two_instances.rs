@@ -302,3 +302,32 @@ async fn an_admin_token_revoked_on_one_instance_is_refused_by_the_other() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// The RSA key is made on first need, not at start: two processes asked
+/// for the JWKS at the same moment make one key between them and both
+/// publish it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_asked_for_the_jwks_at_once_publish_one_rsa_key() {
+    required_env("TEST_DATABASE_URL");
+    let db = TestDb::fresh().await;
+    let (a, b) = tokio::join!(Instance::start(&db.url), Instance::start(&db.url));
+    let rsa_kids = |set: Value| -> Vec<String> {
+        set["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["kty"] == "RSA")
+            .map(|k| text(k, "kid"))
+            .collect()
+    };
+    let (on_a, on_b) = tokio::join!(
+        a.get("/.well-known/jwks.json"),
+        b.get("/.well-known/jwks.json")
+    );
+    let (on_a, on_b) = (
+        rsa_kids(expect_json(on_a, StatusCode::OK).await),
+        rsa_kids(expect_json(on_b, StatusCode::OK).await),
+    );
+    assert_eq!(on_a.len(), 1, "{on_a:?}");
+    assert_eq!(on_a, on_b, "both publish the same RSA key");
+}

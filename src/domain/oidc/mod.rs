@@ -62,6 +62,6 @@ impl Core {
         if self.ensure_rsa_key().await.is_err() {
             return None;
         }
-        self.signer().verify_claims(token, true)
+        self.verify_claims(token, true).await
     }
 }

@@ -6,6 +6,7 @@
 mod dashboard;
 mod error_page;
 mod registrations;
+mod service_page;
 mod services;
 mod session;
 mod system;
@@ -49,6 +50,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/services",
             get(services::page).post(services::register),
+        )
+        .route("/admin/services/{service_id}", get(service_page::page))
+        .route(
+            "/admin/services/{service_id}/oidc",
+            post(service_page::save_oidc),
+        )
+        .route(
+            "/admin/services/{service_id}/oidc/remove",
+            post(service_page::remove_oidc),
         )
         .route("/admin/services/{service_id}/{action}", post(services::act))
         .route("/admin/system", get(system::page))

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod outbox;
 pub mod registration;
 pub mod reports;
+pub mod service_oidc;
 pub mod services;
 pub mod sessions;
 pub mod system;

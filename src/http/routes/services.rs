@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deactivate_service))
         .routes(routes!(activate_service))
         .routes(routes!(rotate_key))
+        .merge(super::service_oidc::router())
 }
 
 #[derive(Deserialize, ToSchema)]
