@@ -131,6 +131,11 @@ impl Core {
         self.address_failures.upkeep(self.now());
     }
 
+    /// Where people and services reach this server; the issuer.
+    pub fn public_url(&self) -> &str {
+        &self.settings.public_url
+    }
+
     /// The bell the outbox worker listens to.
     pub fn outbox_wake(&self) -> Arc<Notify> {
         self.outbox_wake.clone()

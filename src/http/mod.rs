@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod rates;
+pub mod oidc;
 pub mod routes;
 pub mod serve;
 pub mod state;
@@ -78,6 +79,7 @@ only within the operating hours (`GET /api/system/status`).";
         (name = "services", description = "Registering relying services and their API keys (admin token)"),
         (name = "login", description = "The login flow: QR code, scan, PIN"),
         (name = "sessions", description = "Session tokens: validation, logout, signing keys"),
+        (name = "oidc", description = "OpenID Connect provider: authorization code flow with PKCE, QR + PIN as the login (see docs/oidc.md)"),
         (name = "system", description = "Whether logins are open now"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
@@ -95,6 +97,15 @@ impl Modify for AdminBearer {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("Token from POST /api/admin/login"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "oidc_access_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Access token from POST /oauth2/token"))
                     .build(),
             ),
         );
@@ -117,6 +128,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::sessions::router())
         .merge(routes::well_known::router())
+        .merge(oidc::router())
         .merge(routes::system::router())
         .merge(routes::ops::router())
 }

@@ -24,6 +24,9 @@ pub struct Scanned {
     pub requested_at: Timestamp,
     /// The phone and the requesting browser share an IP address.
     pub same_network: bool,
+    /// Where the QR code is shown when it is on Central Auth's own login
+    /// page (an OIDC login): the address the browser must show.
+    pub login_page_url: Option<String>,
 }
 
 impl Core {
@@ -101,6 +104,7 @@ impl Core {
             },
             requested_at: qr.created_at,
             same_network,
+            login_page_url: qr.on_login_page.then(|| self.settings.public_url.clone()),
         })
     }
 

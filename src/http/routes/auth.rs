@@ -241,6 +241,11 @@ pub struct ScanResponse {
     expires_in: i64,
     service: ServiceSummary,
     requester: Requester,
+    /// Set when the QR code is shown on Central Auth's own login page (an
+    /// OpenID Connect login): the browser's address bar then shows this
+    /// address, not the service's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_page_url: Option<String>,
 }
 
 /// The authenticator app scanned a QR code: show who asks, get the PIN.
@@ -282,6 +287,7 @@ async fn scan(
             requested_at: rfc3339_opt(Some(scanned.requested_at)),
             same_network: scanned.same_network,
         },
+        login_page_url: scanned.login_page_url,
     }))
 }
 

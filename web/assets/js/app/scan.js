@@ -69,6 +69,7 @@ export async function scanToken(token) {
       deadline,
       service: data.service || {},
       requester: data.requester || {},
+      login_page_url: data.login_page_url || null,
     };
     el.pasteCode.value = "";
     showConfirm(state.current);

@@ -63,7 +63,8 @@ export function showConfirm(login) {
   strong.textContent = name;
   el.confirmService.append("Log in to ", strong, "?");
   el.confirmCheck.textContent = "";
-  const host = serviceHost(service.url);
+  // An OIDC login shows its QR code on Central Auth's own page.
+  const host = serviceHost(login.login_page_url || service.url);
   if (host) {
     const shown = document.createElement("strong");
     shown.textContent = host;
