@@ -27,6 +27,7 @@ mod login_verify;
 mod metrics_access;
 mod mobile;
 mod oidc_clients;
+mod oidc_flow;
 mod openapi;
 mod operations;
 mod password_rules;
