@@ -46,10 +46,14 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     let csp = if docs { DOCS_CSP } else { PAGE_CSP };
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    // A handler may widen the policy for its answer (the OIDC login page's
+    // redirect after its form names the app as a form action).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -72,13 +76,20 @@ fn ensure_problem(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    // Problem documents, and the console's own error pages, stay as they are.
+    // Problem documents, the console's own error pages and the OAuth
+    // errors of `/oauth2/*` (which OAuth clients must read as they are)
+    // stay as they are.
     let keep = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("text/html"));
-    if keep {
+    if keep
+        || response
+            .extensions()
+            .get::<crate::http::oidc::error::OAuthAnswer>()
+            .is_some()
+    {
         return response;
     }
     let mut replacement = problem_for_status(status);

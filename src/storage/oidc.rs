@@ -232,7 +232,10 @@ impl Database {
             .await
     }
 
-    pub async fn find_code(&self, hash: &TokenHash) -> Result<Option<AuthorizationCode>, StorageError> {
+    pub async fn find_code(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<AuthorizationCode>, StorageError> {
         let row: Option<CodeRow> = sqlx::query_as(
             "SELECT code_hash, service_id, session_id, user_id, redirect_uri, scope, nonce, \
              code_challenge, created_at, expires_at, used_at FROM oidc_codes WHERE code_hash = $1",
@@ -314,7 +317,10 @@ impl Database {
         rotated
     }
 
-    pub async fn find_oidc_token(&self, hash: &TokenHash) -> Result<Option<IssuedToken>, StorageError> {
+    pub async fn find_oidc_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<IssuedToken>, StorageError> {
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT token_hash, kind, session_id, service_id, user_id, scope, created_at, \
              expires_at, used_at, revoked_at FROM oidc_tokens WHERE token_hash = $1",
@@ -325,7 +331,11 @@ impl Database {
         row.map(IssuedToken::try_from).transpose()
     }
 
-    pub async fn revoke_oidc_token(&self, hash: &TokenHash, now: Timestamp) -> Result<bool, StorageError> {
+    pub async fn revoke_oidc_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
         let update = sqlx::query(
             "UPDATE oidc_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
         )

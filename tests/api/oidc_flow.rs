@@ -46,7 +46,10 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 /// The attribute `name` of the first tag that has it.
 fn attr(html: &str, name: &str) -> String {
     let needle = format!("{name}=\"");
-    let start = html.find(&needle).unwrap_or_else(|| panic!("no {name} in page")) + needle.len();
+    let start = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + needle.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
 }
@@ -73,7 +76,10 @@ impl Rp {
         let path = format!("/api/services/{}/oidc", flow.service_id);
         let res = flow.app.admin_put(&flow.admin, &path, &settings).await;
         expect_json(res, StatusCode::OK).await;
-        Rp { flow, browser: browser() }
+        Rp {
+            flow,
+            browser: browser(),
+        }
     }
 
     fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
@@ -94,12 +100,18 @@ impl Rp {
                 params.push((k, v));
             }
         }
-        let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
         self.flow.app.url(&format!("/oauth2/authorize?{query}"))
     }
 
     async fn authorize(&self, extra: &[(&str, &str)]) -> reqwest::Response {
-        self.browser.get(self.authorize_url(extra)).send().await.unwrap()
+        self.browser
+            .get(self.authorize_url(extra))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Authorize, then open the login page the browser is sent to.
@@ -108,16 +120,35 @@ impl Rp {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let path = location(&res);
         assert!(path.starts_with("/oauth2/login/"), "{path}");
-        let set_cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
-        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+        let set_cookie = res
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+            "{set_cookie}"
+        );
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
         let page = self.get_page(&path, &cookie).await;
         assert_eq!(page.0, StatusCode::OK, "{}", page.1);
-        Page { qr_token: attr(&page.1, "data-qr-token"), path, cookie }
+        Page {
+            qr_token: attr(&page.1, "data-qr-token"),
+            path,
+            cookie,
+        }
     }
 
     async fn get_page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
-        let res = self.browser.get(self.flow.app.url(path)).header("cookie", cookie).send().await.unwrap();
+        let res = self
+            .browser
+            .get(self.flow.app.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
         (res.status(), res.text().await.unwrap())
     }
 
@@ -152,7 +183,9 @@ impl Rp {
     }
 
     async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         self.browser
             .post(self.flow.app.url("/oauth2/token"))
             .basic_auth(&self.flow.service_id, Some(&self.flow.api_key))
@@ -182,7 +215,11 @@ impl Rp {
     }
 
     async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
-        self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+        self.token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
     }
 
     async fn userinfo(&self, access_token: &str) -> reqwest::Response {
@@ -199,20 +236,35 @@ async fn oauth_error(res: reqwest::Response, status: StatusCode, error: &str) ->
     assert_eq!(res.status(), status);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], error, "{body}");
-    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
     body
 }
 
 /// The ID token's claims, with its signature checked against the JWKS.
 async fn verified_claims(rp: &Rp, id_token: &str) -> (jsonwebtoken::Header, Value) {
     let header = jsonwebtoken::decode_header(id_token).unwrap();
-    let jwks = expect_json(rp.flow.app.get("/.well-known/jwks.json").await, StatusCode::OK).await;
+    let jwks = expect_json(
+        rp.flow.app.get("/.well-known/jwks.json").await,
+        StatusCode::OK,
+    )
+    .await;
     let kid = header.kid.clone().unwrap();
-    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap();
     let key = match header.alg {
-        jsonwebtoken::Algorithm::RS256 => {
-            jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap()
-        }
+        jsonwebtoken::Algorithm::RS256 => jsonwebtoken::DecodingKey::from_rsa_components(
+            jwk["n"].as_str().unwrap(),
+            jwk["e"].as_str().unwrap(),
+        )
+        .unwrap(),
         _ => jsonwebtoken::DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap(),
     };
     let mut validation = jsonwebtoken::Validation::new(header.alg);
@@ -227,7 +279,10 @@ async fn the_whole_flow_gives_a_verified_rs256_id_token_with_state_nonce_and_cla
     let rp = Rp::start().await;
     let back = rp.login().await;
     assert_eq!(query_param(&back, "state").as_deref(), Some("st4te"));
-    assert_eq!(query_param(&back, "iss").as_deref(), Some(rp.flow.app.url("").as_str()));
+    assert_eq!(
+        query_param(&back, "iss").as_deref(),
+        Some(rp.flow.app.url("").as_str())
+    );
     let code = query_param(&back, "code").unwrap();
     let res = rp.redeem(&code).await;
     let tokens: Value = expect_json(res, StatusCode::OK).await;
@@ -242,13 +297,22 @@ async fn the_whole_flow_gives_a_verified_rs256_id_token_with_state_nonce_and_cla
     assert_eq!(claims["email_verified"], true);
     assert_eq!(claims["amr"], json!(["swk", "mca"]));
     assert!(claims["auth_time"].as_i64().is_some());
-    let info = expect_json(rp.userinfo(tokens["access_token"].as_str().unwrap()).await, StatusCode::OK).await;
+    let info = expect_json(
+        rp.userinfo(tokens["access_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(info["sub"], rp.flow.user_id.as_str());
     assert_eq!(info["preferred_username"], "john");
     // The login is in the history with the browser's own user agent.
     let rows = rp.flow.history("").await;
-    assert!(rows.iter().any(|r| r["outcome"] == "success"
-        && r["user_agent"].as_str().is_some_and(|ua| ua.contains("OidcTest"))), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r["outcome"] == "success"
+            && r["user_agent"]
+                .as_str()
+                .is_some_and(|ua| ua.contains("OidcTest"))),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]
@@ -263,7 +327,12 @@ async fn an_unknown_client_or_unregistered_redirect_uri_is_a_page_and_never_a_re
         let res = rp.authorize(&extra).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{extra:?}");
         assert!(res.headers().get("location").is_none());
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
     }
 }
 
@@ -271,7 +340,10 @@ async fn an_unknown_client_or_unregistered_redirect_uri_is_a_page_and_never_a_re
 async fn request_errors_go_back_to_the_registered_redirect_uri_with_state() {
     let rp = Rp::start().await;
     for (extra, error) in [
-        (vec![("response_type", "token")], "unsupported_response_type"),
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
         (vec![("scope", "profile")], "invalid_scope"),
         (vec![("code_challenge", "")], "invalid_request"),
         (vec![("code_challenge_method", "plain")], "invalid_request"),
@@ -282,7 +354,11 @@ async fn request_errors_go_back_to_the_registered_redirect_uri_with_state() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{extra:?}");
         let to = location(&res);
         assert!(to.starts_with(REDIRECT), "{to}");
-        assert_eq!(query_param(&to, "error").as_deref(), Some(error), "{extra:?}");
+        assert_eq!(
+            query_param(&to, "error").as_deref(),
+            Some(error),
+            "{extra:?}"
+        );
         assert_eq!(query_param(&to, "state").as_deref(), Some("st4te"));
     }
 }
@@ -293,7 +369,10 @@ async fn closed_operating_hours_answer_temporarily_unavailable_at_authorize() {
     rp.flow.close().await;
     let res = rp.authorize(&[]).await;
     let to = location(&res);
-    assert_eq!(query_param(&to, "error").as_deref(), Some("temporarily_unavailable"));
+    assert_eq!(
+        query_param(&to, "error").as_deref(),
+        Some("temporarily_unavailable")
+    );
 }
 
 #[tokio::test]
@@ -301,11 +380,24 @@ async fn a_wrong_or_missing_pkce_verifier_is_invalid_grant() {
     let rp = Rp::start().await;
     let code = rp.code().await;
     let res = rp
-        .token(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT),
-            ("code_verifier", "another-verifier-of-at-least-forty-three-characters-000000")])
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "another-verifier-of-at-least-forty-three-characters-000000",
+            ),
+        ])
         .await;
     oauth_error(res, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    let res = rp.token(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await;
+    let res = rp
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
     oauth_error(res, StatusCode::BAD_REQUEST, "invalid_grant").await;
     // The right verifier still works: a wrong one did not spend the code.
     assert_eq!(rp.redeem(&code).await.status(), StatusCode::OK);
@@ -316,11 +408,26 @@ async fn a_code_used_twice_revokes_the_tokens_it_gave() {
     let rp = Rp::start().await;
     let code = rp.code().await;
     let tokens: Value = expect_json(rp.redeem(&code).await, StatusCode::OK).await;
-    oauth_error(rp.redeem(&code).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    oauth_error(
+        rp.redeem(&code).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
     let access = tokens["access_token"].as_str().unwrap();
-    oauth_error(rp.userinfo(access).await, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    oauth_error(
+        rp.userinfo(access).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    oauth_error(rp.refresh(refresh).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    oauth_error(
+        rp.refresh(refresh).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -328,18 +435,42 @@ async fn an_expired_code_and_a_code_of_another_client_are_invalid_grant() {
     let rp = Rp::start().await;
     let code = rp.code().await;
     rp.flow.advance(61);
-    oauth_error(rp.redeem(&code).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    oauth_error(
+        rp.redeem(&code).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
 
     let rp = Rp::start().await;
     let code = rp.code().await;
     let (other_id, other_key) = rp.flow.new_service("AppC").await;
     let path = format!("/api/services/{other_id}/oidc");
-    expect_json(rp.flow.app.admin_put(&rp.flow.admin, &path, &json!({"redirect_uris": [REDIRECT]})).await, StatusCode::OK).await;
+    expect_json(
+        rp.flow
+            .app
+            .admin_put(&rp.flow.admin, &path, &json!({"redirect_uris": [REDIRECT]}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
         .finish();
-    let res = rp.browser.post(rp.flow.app.url("/oauth2/token")).basic_auth(&other_id, Some(&other_key))
-        .header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+    let res = rp
+        .browser
+        .post(rp.flow.app.url("/oauth2/token"))
+        .basic_auth(&other_id, Some(&other_key))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     oauth_error(res, StatusCode::BAD_REQUEST, "invalid_grant").await;
     // Not spent by the other client's try.
     assert_eq!(rp.redeem(&code).await.status(), StatusCode::OK);
@@ -349,9 +480,18 @@ async fn an_expired_code_and_a_code_of_another_client_are_invalid_grant() {
 async fn wrong_client_credentials_are_invalid_client_with_a_basic_challenge() {
     let rp = Rp::start().await;
     let code = rp.code().await;
-    let body = format!("grant_type=authorization_code&code={code}&redirect_uri={REDIRECT}&code_verifier={VERIFIER}");
-    let res = rp.browser.post(rp.flow.app.url("/oauth2/token")).basic_auth(&rp.flow.service_id, Some("cas_wrong"))
-        .header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={REDIRECT}&code_verifier={VERIFIER}"
+    );
+    let res = rp
+        .browser
+        .post(rp.flow.app.url("/oauth2/token"))
+        .basic_auth(&rp.flow.service_id, Some("cas_wrong"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert!(res.headers().get("www-authenticate").is_some());
     oauth_error(res, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
@@ -364,11 +504,31 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_whole_family() {
     let second: Value = expect_json(rp.refresh(old).await, StatusCode::OK).await;
     let newer = second["refresh_token"].as_str().unwrap();
     assert_ne!(old, newer);
-    assert_eq!(rp.userinfo(second["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(
+        rp.userinfo(second["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // The old one comes back: theft. Everything of this login ends.
-    oauth_error(rp.refresh(old).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    oauth_error(rp.refresh(newer).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    oauth_error(rp.userinfo(second["access_token"].as_str().unwrap()).await, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    oauth_error(
+        rp.refresh(old).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    oauth_error(
+        rp.refresh(newer).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    oauth_error(
+        rp.userinfo(second["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -378,15 +538,32 @@ async fn userinfo_refuses_an_expired_or_revoked_access_token() {
     let access = tokens["access_token"].as_str().unwrap();
     rp.flow.advance(601);
     let res = rp.userinfo(access).await;
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     oauth_error(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
 
     let tokens = rp.tokens().await;
     let access = tokens["access_token"].as_str().unwrap();
-    let res = rp.browser.post(rp.flow.app.url("/oauth2/revoke")).basic_auth(&rp.flow.service_id, Some(&rp.flow.api_key))
-        .header("content-type", "application/x-www-form-urlencoded").body(format!("token={access}")).send().await.unwrap();
+    let res = rp
+        .browser
+        .post(rp.flow.app.url("/oauth2/revoke"))
+        .basic_auth(&rp.flow.service_id, Some(&rp.flow.api_key))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={access}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    oauth_error(rp.userinfo(access).await, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    oauth_error(
+        rp.userinfo(access).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -397,8 +574,15 @@ async fn deactivating_the_user_mid_session_ends_tokens_and_introspection_says_in
     let introspect = |token: String| {
         let rp = &rp;
         async move {
-            let res = rp.browser.post(rp.flow.app.url("/oauth2/introspect")).basic_auth(&rp.flow.service_id, Some(&rp.flow.api_key))
-                .header("content-type", "application/x-www-form-urlencoded").body(format!("token={token}")).send().await.unwrap();
+            let res = rp
+                .browser
+                .post(rp.flow.app.url("/oauth2/introspect"))
+                .basic_auth(&rp.flow.service_id, Some(&rp.flow.api_key))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("token={token}"))
+                .send()
+                .await
+                .unwrap();
             expect_json(res, StatusCode::OK).await
         }
     };
@@ -406,9 +590,22 @@ async fn deactivating_the_user_mid_session_ends_tokens_and_introspection_says_in
     assert_eq!(live["active"], true);
     assert_eq!(live["sub"], rp.flow.user_id.as_str());
     rp.flow.user_action(&rp.flow.user_id, "deactivate").await;
-    assert_eq!(introspect(access.to_owned()).await, json!({"active": false}));
-    oauth_error(rp.userinfo(access).await, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    oauth_error(rp.refresh(tokens["refresh_token"].as_str().unwrap()).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(
+        introspect(access.to_owned()).await,
+        json!({"active": false})
+    );
+    oauth_error(
+        rp.userinfo(access).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    oauth_error(
+        rp.refresh(tokens["refresh_token"].as_str().unwrap()).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -418,17 +615,42 @@ async fn end_session_ends_the_login_and_refuses_a_foreign_post_logout_uri() {
     let id_token = tokens["id_token"].as_str().unwrap();
     let url = |uri: &str| {
         let q: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([("id_token_hint", id_token), ("post_logout_redirect_uri", uri), ("state", "bye")]).finish();
+            .extend_pairs([
+                ("id_token_hint", id_token),
+                ("post_logout_redirect_uri", uri),
+                ("state", "bye"),
+            ])
+            .finish();
         rp.flow.app.url(&format!("/oauth2/end_session?{q}"))
     };
-    let res = rp.browser.get(url("https://evil.example/")).send().await.unwrap();
+    let res = rp
+        .browser
+        .get(url("https://evil.example/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.headers().get("location").is_none());
-    assert_eq!(rp.userinfo(tokens["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
-    let res = rp.browser.get(url("https://serviceb.example/bye")).send().await.unwrap();
+    assert_eq!(
+        rp.userinfo(tokens["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = rp
+        .browser
+        .get(url("https://serviceb.example/bye"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "https://serviceb.example/bye?state=bye");
-    oauth_error(rp.userinfo(tokens["access_token"].as_str().unwrap()).await, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    oauth_error(
+        rp.userinfo(tokens["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -454,7 +676,10 @@ async fn the_phone_is_told_to_look_for_central_auths_address() {
     let rp = Rp::start().await;
     let page = rp.open_page().await;
     let scanned = rp.flow.scan(&page.qr_token).await;
-    assert_eq!(scanned["login_page_url"], rp.flow.app.url("").trim_end_matches('/'));
+    assert_eq!(
+        scanned["login_page_url"],
+        rp.flow.app.url("").trim_end_matches('/')
+    );
     // A QR code of the API flow carries none.
     let qr = rp.flow.qr().await;
     assert!(rp.flow.scan(&qr).await.get("login_page_url").is_none());
@@ -463,13 +688,27 @@ async fn the_phone_is_told_to_look_for_central_auths_address() {
 #[tokio::test]
 async fn discovery_names_every_endpoint_and_rs256() {
     let rp = Rp::start().await;
-    let doc = expect_json(rp.flow.app.get("/.well-known/openid-configuration").await, StatusCode::OK).await;
+    let doc = expect_json(
+        rp.flow.app.get("/.well-known/openid-configuration").await,
+        StatusCode::OK,
+    )
+    .await;
     let issuer = doc["issuer"].as_str().unwrap().to_owned();
-    for (field, path) in [("authorization_endpoint", "/oauth2/authorize"), ("token_endpoint", "/oauth2/token"),
-        ("userinfo_endpoint", "/oauth2/userinfo"), ("end_session_endpoint", "/oauth2/end_session"),
-        ("revocation_endpoint", "/oauth2/revoke"), ("introspection_endpoint", "/oauth2/introspect")] {
+    for (field, path) in [
+        ("authorization_endpoint", "/oauth2/authorize"),
+        ("token_endpoint", "/oauth2/token"),
+        ("userinfo_endpoint", "/oauth2/userinfo"),
+        ("end_session_endpoint", "/oauth2/end_session"),
+        ("revocation_endpoint", "/oauth2/revoke"),
+        ("introspection_endpoint", "/oauth2/introspect"),
+    ] {
         assert_eq!(doc[field], format!("{issuer}{path}"));
     }
-    assert!(doc["id_token_signing_alg_values_supported"].as_array().unwrap().contains(&json!("RS256")));
+    assert!(
+        doc["id_token_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("RS256"))
+    );
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
 }

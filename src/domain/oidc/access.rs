@@ -90,7 +90,11 @@ impl Core {
         let now = self.now();
         match stored.kind {
             TokenKind::Refresh => {
-                if self.db.end_session(&stored.session_id, "logged_out", now).await? {
+                if self
+                    .db
+                    .end_session(&stored.session_id, "logged_out", now)
+                    .await?
+                {
                     tracing::info!(session_id = %stored.session_id, "OIDC grant revoked by its client");
                 }
             }

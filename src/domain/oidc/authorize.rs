@@ -3,8 +3,6 @@
 //! sent to the redirect URI, or we would be an open redirect), then kept
 //! server-side as an interaction bound to the browser by a cookie.
 
-use jiff::Timestamp;
-
 use crate::domain::model::Service;
 use crate::domain::oidc::client::OidcClient;
 use crate::domain::oidc::error::{OAuthError, OAuthErrorCode};
@@ -38,7 +36,9 @@ pub struct AuthorizeParams {
 pub enum AuthorizeRefusal {
     /// Shown as a page here: the client or its redirect URI cannot be
     /// trusted, so the browser is not sent anywhere.
-    Page { message: String },
+    Page {
+        message: String,
+    },
     /// Sent back to the client's registered redirect URI.
     Redirect {
         redirect_uri: String,
@@ -112,7 +112,10 @@ impl Core {
             expires_at: now.checked_add(ttl).map_err(DomainError::internal)?,
             completed_at: None,
         };
-        self.db.insert_interaction(&interaction).await.map_err(DomainError::from)?;
+        self.db
+            .insert_interaction(&interaction)
+            .await
+            .map_err(DomainError::from)?;
         Ok(StartedLogin {
             interaction_id: interaction.interaction_id,
             browser,
@@ -128,15 +131,26 @@ impl Core {
         let page = |message: &str| AuthorizeRefusal::Page {
             message: message.to_owned(),
         };
-        if matches!(params.repeated.as_deref(), Some("client_id" | "redirect_uri")) {
-            return Err(page("The request names its app or its return address more than once."));
+        if matches!(
+            params.repeated.as_deref(),
+            Some("client_id" | "redirect_uri")
+        ) {
+            return Err(page(
+                "The request names its app or its return address more than once.",
+            ));
         }
         let Some(client_id) = params.client_id.as_deref().filter(|id| !id.is_empty()) else {
-            return Err(page("The request does not say which app asks (client_id is missing)."));
+            return Err(page(
+                "The request does not say which app asks (client_id is missing).",
+            ));
         };
         let service_id = ServiceId::from_client(client_id);
         let client = self.oidc_client(&service_id).await?;
-        let service = self.db.find_service(&service_id).await.map_err(DomainError::from)?;
+        let service = self
+            .db
+            .find_service(&service_id)
+            .await
+            .map_err(DomainError::from)?;
         let (Some(client), Some(service)) = (client, service) else {
             return Err(page(
                 "The app that sent you here is not registered with Central Auth as an OpenID \
@@ -144,7 +158,9 @@ impl Core {
             ));
         };
         if !service.is_active {
-            return Err(page("The app that sent you here has been deactivated by an administrator."));
+            return Err(page(
+                "The app that sent you here has been deactivated by an administrator.",
+            ));
         }
         Ok((client, service))
     }
@@ -159,7 +175,9 @@ fn registered_redirect(
         message: message.to_owned(),
     };
     let Some(uri) = params.redirect_uri.as_deref().filter(|u| !u.is_empty()) else {
-        return Err(page("The request does not say where to return (redirect_uri is missing)."));
+        return Err(page(
+            "The request does not say where to return (redirect_uri is missing).",
+        ));
     };
     if !client.allows_redirect(uri) {
         return Err(page(
@@ -187,7 +205,10 @@ pub(crate) fn check_request(
     use OAuthErrorCode::*;
     let err = |code, why: &str| Err((code, why.to_owned()));
     if let Some(name) = &params.repeated {
-        return Err((InvalidRequest, format!("the parameter {name} is given more than once")));
+        return Err((
+            InvalidRequest,
+            format!("the parameter {name} is given more than once"),
+        ));
     }
     if params.request.is_some() {
         return err(RequestNotSupported, "request objects are not supported");
@@ -205,7 +226,11 @@ pub(crate) fn check_request(
             );
         }
     }
-    if params.response_mode.as_deref().is_some_and(|m| m != "query") {
+    if params
+        .response_mode
+        .as_deref()
+        .is_some_and(|m| m != "query")
+    {
         return err(InvalidRequest, "only response_mode=query is supported");
     }
     if params.state.as_deref().is_some_and(|s| s.len() > MAX_STATE) {
@@ -231,27 +256,41 @@ pub(crate) fn check_request(
         .collect();
     if prompts.contains(&"none") {
         if prompts.len() > 1 {
-            return err(InvalidRequest, "prompt=none cannot be combined with other values");
+            return err(
+                InvalidRequest,
+                "prompt=none cannot be combined with other values",
+            );
         }
         // There is no browser session at Central Auth: every login is a
         // QR login, which needs the person.
-        return err(LoginRequired, "every login needs the QR code and PIN: prompt=none cannot succeed");
+        return err(
+            LoginRequired,
+            "every login needs the QR code and PIN: prompt=none cannot succeed",
+        );
     }
     Ok(CheckedRequest { scope })
 }
 
 /// The PKCE rules: only S256; required for public clients and, unless
 /// switched off, for confidential ones.
-fn check_pkce(client: &OidcClient, params: &AuthorizeParams) -> Result<(), (OAuthErrorCode, String)> {
+fn check_pkce(
+    client: &OidcClient,
+    params: &AuthorizeParams,
+) -> Result<(), (OAuthErrorCode, String)> {
     let bad = |why: &str| Err((OAuthErrorCode::InvalidRequest, why.to_owned()));
-    match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
-        (None, None) if client.pkce_required() => {
-            bad("PKCE is required for this client: send code_challenge with code_challenge_method=S256")
-        }
+    match (
+        params.code_challenge.as_deref(),
+        params.code_challenge_method.as_deref(),
+    ) {
+        (None, None) if client.pkce_required() => bad(
+            "PKCE is required for this client: send code_challenge with code_challenge_method=S256",
+        ),
         (None, None) => Ok(()),
         (None, Some(_)) => bad("code_challenge_method without code_challenge"),
         // RFC 7636 says a missing method means "plain", which we refuse.
-        (Some(_), None | Some("plain")) => bad("code_challenge_method must be S256 (plain is not supported)"),
+        (Some(_), None | Some("plain")) => {
+            bad("code_challenge_method must be S256 (plain is not supported)")
+        }
         (Some(_), Some(m)) if m != "S256" => bad("code_challenge_method must be S256"),
         (Some(challenge), Some(_)) if !is_s256_challenge(challenge) => {
             bad("code_challenge must be the 43-character base64url SHA-256 of the verifier")
@@ -274,8 +313,7 @@ fn is_s256_challenge(challenge: &str) -> bool {
 pub(crate) fn granted_scope(client: &OidcClient, asked: &str) -> Option<String> {
     let mut granted: Vec<&str> = Vec::new();
     for word in asked.split(' ').filter(|w| !w.is_empty()) {
-        let allowed = word == "openid"
-            || client.allowed_scopes.iter().any(|s| s.as_str() == word);
+        let allowed = word == "openid" || client.allowed_scopes.iter().any(|s| s.as_str() == word);
         if allowed && !granted.contains(&word) {
             granted.push(word);
         }
@@ -307,7 +345,6 @@ pub(crate) fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
     format!("{uri}{separator}{}", query.finish())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,14 +356,20 @@ mod tests {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(verifier_matches(verifier, challenge));
         assert!(is_s256_challenge(challenge));
-        assert!(!verifier_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX", challenge));
+        assert!(!verifier_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX",
+            challenge
+        ));
         assert!(!verifier_matches("short", challenge));
     }
 
     #[test]
     fn query_parameters_are_added_after_an_existing_query() {
         assert_eq!(
-            with_query("https://app.example/cb", &[("code", "a b"), ("state", "x&y")]),
+            with_query(
+                "https://app.example/cb",
+                &[("code", "a b"), ("state", "x&y")]
+            ),
             "https://app.example/cb?code=a+b&state=x%26y"
         );
         assert_eq!(

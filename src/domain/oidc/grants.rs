@@ -88,7 +88,9 @@ impl Core {
         }
         match self.db.find_service(&service_id).await? {
             Some(service) if service.is_active => Ok(client),
-            _ => Err(OAuthError::invalid_client("the client has been deactivated")),
+            _ => Err(OAuthError::invalid_client(
+                "the client has been deactivated",
+            )),
         }
     }
 
@@ -104,13 +106,21 @@ impl Core {
                 redirect_uri,
                 code_verifier,
             } => {
-                self.redeem_code(&client, &code, redirect_uri.as_deref(), code_verifier.as_deref())
-                    .await
+                self.redeem_code(
+                    &client,
+                    &code,
+                    redirect_uri.as_deref(),
+                    code_verifier.as_deref(),
+                )
+                .await
             }
             TokenGrant::RefreshToken {
                 refresh_token,
                 scope,
-            } => self.refresh(&client, &refresh_token, scope.as_deref()).await,
+            } => {
+                self.refresh(&client, &refresh_token, scope.as_deref())
+                    .await
+            }
         }
     }
 
@@ -132,7 +142,8 @@ impl Core {
             return Err(invalid());
         }
         if stored.used_at.is_some() {
-            self.end_grant(&stored.session_id, "code used twice", now).await?;
+            self.end_grant(&stored.session_id, "code used twice", now)
+                .await?;
             return Err(invalid());
         }
         if now >= stored.expires_at {
@@ -146,7 +157,9 @@ impl Core {
         match (stored.code_challenge.as_deref(), verifier) {
             (Some(challenge), Some(verifier)) if verifier_matches(verifier, challenge) => {}
             (Some(_), Some(_)) => {
-                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
             }
             (Some(_), None) => {
                 return Err(OAuthError::invalid_grant("code_verifier is missing"));
@@ -161,11 +174,11 @@ impl Core {
             (None, None) => {}
         }
         let session = self.live_session(&stored.session_id, now).await?;
-        let (tokens, rows) =
-            self.new_tokens(&session, &client.service_id, &stored.scope, now)?;
+        let (tokens, rows) = self.new_tokens(&session, &client.service_id, &stored.scope, now)?;
         if !self.db.redeem_code(&stored.code_hash, now, &rows).await? {
             // Another request redeemed it a moment ago.
-            self.end_grant(&stored.session_id, "code used twice", now).await?;
+            self.end_grant(&stored.session_id, "code used twice", now)
+                .await?;
             return Err(invalid());
         }
         self.finish_tokens(client, &session, tokens, &stored.scope, stored.nonce, now)
@@ -178,7 +191,8 @@ impl Core {
         token: &OAuthSecret,
         scope: Option<&str>,
     ) -> Result<TokenSet, OAuthError> {
-        let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let invalid =
+            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let Some(stored) = self.db.find_oidc_token(&token.hash()).await? else {
             return Err(invalid());
         };
@@ -189,7 +203,8 @@ impl Core {
         if stored.used_at.is_some() {
             // A rotated token came back: one of the two holders is not the
             // client. End the whole family.
-            self.end_grant(&stored.session_id, "refresh token reused", now).await?;
+            self.end_grant(&stored.session_id, "refresh token reused", now)
+                .await?;
             return Err(invalid());
         }
         if stored.revoked_at.is_some() || now >= stored.expires_at {
@@ -215,7 +230,8 @@ impl Core {
             .rotate_refresh_token(&stored.token_hash, now, &rows, &session.session_id, renewed)
             .await?
         {
-            self.end_grant(&stored.session_id, "refresh token reused", now).await?;
+            self.end_grant(&stored.session_id, "refresh token reused", now)
+                .await?;
             return Err(invalid());
         }
         self.finish_tokens(client, &session, tokens, &scope, None, now)
@@ -246,7 +262,12 @@ impl Core {
 
     /// Ends the session behind a grant that was misused: every token issued
     /// for it stops working.
-    async fn end_grant(&self, session_id: &str, why: &str, now: Timestamp) -> Result<(), OAuthError> {
+    async fn end_grant(
+        &self,
+        session_id: &str,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<(), OAuthError> {
         if self.db.end_session(session_id, "revoked", now).await? {
             tracing::warn!(session_id, why, "OIDC grant revoked");
         }
@@ -370,7 +391,10 @@ mod tests {
 
     #[test]
     fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
-        assert_eq!(narrowed_scope("openid email profile", "openid email").as_deref(), Some("openid email"));
+        assert_eq!(
+            narrowed_scope("openid email profile", "openid email").as_deref(),
+            Some("openid email")
+        );
         assert_eq!(narrowed_scope("openid email", "openid groups"), None);
         assert_eq!(narrowed_scope("openid email", "email"), None);
     }

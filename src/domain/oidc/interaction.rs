@@ -60,7 +60,11 @@ impl Core {
         interaction_id: &str,
         browser: Option<&OAuthSecret>,
     ) -> Result<Interaction, LoginPageRefusal> {
-        let found = self.db.find_interaction(interaction_id).await.map_err(DomainError::from)?;
+        let found = self
+            .db
+            .find_interaction(interaction_id)
+            .await
+            .map_err(DomainError::from)?;
         let interaction = match (found, browser) {
             (Some(i), Some(b)) if i.browser_hash.matches(&b.hash()) => i,
             _ => return Err(LoginPageRefusal::Unknown),
@@ -96,17 +100,39 @@ impl Core {
         let service = self.interaction_service(&interaction).await?;
         let now = self.now();
         if let Some(token) = keep
-            && let Some(qr) = self.db.find_qr(&token.hash()).await.map_err(DomainError::from)?
+            && let Some(qr) = self
+                .db
+                .find_qr(&token.hash())
+                .await
+                .map_err(DomainError::from)?
             && interaction.qr_id.as_deref() == Some(qr.qr_id.as_str())
         {
             let (status, expires_at) = qr.status_at(now);
             if matches!(status, QrStatus::Pending | QrStatus::Scanned) {
                 let png = qr_image::png(&self.qr_payload(token))?;
-                return Ok(page(&interaction, &service, token.clone(), png, status, expires_at, now));
+                return Ok(page(
+                    &interaction,
+                    &service,
+                    token.clone(),
+                    png,
+                    status,
+                    expires_at,
+                    now,
+                ));
             }
         }
-        let qr = self.login_page_qr(&interaction, &service, requester).await?;
-        Ok(page(&interaction, &service, qr.token, qr.png, QrStatus::Pending, qr.expires_at, now))
+        let qr = self
+            .login_page_qr(&interaction, &service, requester)
+            .await?;
+        Ok(page(
+            &interaction,
+            &service,
+            qr.token,
+            qr.png,
+            QrStatus::Pending,
+            qr.expires_at,
+            now,
+        ))
     }
 
     /// A new QR code for the request, within the operating hours; the
@@ -133,7 +159,9 @@ impl Core {
             .set_interaction_qr(&interaction.interaction_id, &qr.qr_id)
             .await?
         {
-            return Err(DomainError::internal("the login request was answered meanwhile"));
+            return Err(DomainError::internal(
+                "the login request was answered meanwhile",
+            ));
         }
         Ok(qr)
     }
@@ -150,13 +178,22 @@ impl Core {
         requester: &ClientInfo,
     ) -> Result<String, LoginPageRefusal> {
         let interaction = self.open_interaction(interaction_id, browser).await?;
-        let qr = self.db.find_qr(&qr_token.hash()).await.map_err(DomainError::from)?;
+        let qr = self
+            .db
+            .find_qr(&qr_token.hash())
+            .await
+            .map_err(DomainError::from)?;
         let Some(qr) = qr.filter(|qr| interaction.qr_id.as_deref() == Some(qr.qr_id.as_str()))
         else {
             return Err(DomainError::QrNotFound.into());
         };
         let login = self
-            .verify_as(qr_token, pin, Verifier::LoginPage(&interaction.service_id), requester)
+            .verify_as(
+                qr_token,
+                pin,
+                Verifier::LoginPage(&interaction.service_id),
+                requester,
+            )
             .await?;
         let now = self.now();
         let code = OAuthSecret::code().map_err(DomainError::internal)?;

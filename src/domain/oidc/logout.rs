@@ -30,6 +30,12 @@ pub enum EndSessionRefusal {
     Failure(DomainError),
 }
 
+impl From<crate::storage::StorageError> for EndSessionRefusal {
+    fn from(err: crate::storage::StorageError) -> Self {
+        Self::Failure(err.into())
+    }
+}
+
 impl From<DomainError> for EndSessionRefusal {
     fn from(err: DomainError) -> Self {
         Self::Failure(err)
@@ -37,7 +43,10 @@ impl From<DomainError> for EndSessionRefusal {
 }
 
 impl Core {
-    pub async fn end_session(&self, params: EndSessionParams) -> Result<EndSession, EndSessionRefusal> {
+    pub async fn end_session(
+        &self,
+        params: EndSessionParams,
+    ) -> Result<EndSession, EndSessionRefusal> {
         let page = |m: &str| EndSessionRefusal::Page(m.to_owned());
         let hint = match params.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
             None => None,
@@ -45,13 +54,19 @@ impl Core {
                 // Expired hints are fine: a person logs out long after login.
                 match self.verify_own_jwt::<HintClaims>(token).await {
                     Some(claims) => Some(claims),
-                    None => return Err(page("The logout request carries an ID token this server did not issue.")),
+                    None => {
+                        return Err(page(
+                            "The logout request carries an ID token this server did not issue.",
+                        ));
+                    }
                 }
             }
         };
         let client_id = match (params.client_id.as_deref(), hint.as_ref()) {
             (Some(id), Some(h)) if id != h.aud => {
-                return Err(page("The logout request names one app and carries the token of another."));
+                return Err(page(
+                    "The logout request names one app and carries the token of another.",
+                ));
             }
             (Some(id), _) => Some(id.to_owned()),
             (None, Some(h)) => Some(h.aud.clone()),
@@ -61,7 +76,11 @@ impl Core {
             Some(id) => self.oidc_client(&ServiceId::from_client(id)).await?,
             None => None,
         };
-        let redirect = match params.post_logout_redirect_uri.as_deref().filter(|u| !u.is_empty()) {
+        let redirect = match params
+            .post_logout_redirect_uri
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
             None => None,
             Some(uri) => match &client {
                 Some(client) if client.allows_post_logout(uri) => Some(uri.to_owned()),
@@ -83,7 +102,10 @@ impl Core {
             && let Some(session) = self.db.find_session(&hint.sid).await?
             && session.service_id.as_str() == hint.aud
             && session.ended_at.is_none()
-            && self.db.end_session(&session.session_id, "logged_out", self.now()).await?
+            && self
+                .db
+                .end_session(&session.session_id, "logged_out", self.now())
+                .await?
         {
             tracing::info!(session_id = %session.session_id, "session ended by its app (end_session)");
         }

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -61,19 +61,33 @@ fn no_cache() -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 fn message(status: StatusCode, title: &str, message: &str, link: Option<(&str, &str)>) -> Response {
-    html(status, &MessagePage { title, message, link })
+    html(
+        status,
+        &MessagePage {
+            title,
+            message,
+            link,
+        },
+    )
 }
 
 /// A 303 to `location`, allowed by the page's CSP even when it follows a
 /// form (Chromium checks `form-action` on the redirect's target too).
 fn see_other(location: &str) -> Response {
     let Ok(value) = HeaderValue::from_str(location) else {
-        return message(StatusCode::BAD_REQUEST, "Cannot return", "The return address cannot be used.", None);
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Cannot return",
+            "The return address cannot be used.",
+            None,
+        );
     };
     let mut response = (StatusCode::SEE_OTHER, no_cache()).into_response();
     response.headers_mut().insert(header::LOCATION, value);
     if let Some(csp) = form_action_csp(location) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
 }
@@ -86,7 +100,10 @@ fn form_action_csp(location: &str) -> Option<HeaderValue> {
         "http" | "https" => url.origin().ascii_serialization(),
         scheme => format!("{scheme}:"),
     };
-    let csp = crate::http::web::PAGE_CSP.replace("form-action 'self'", &format!("form-action 'self' {source}"));
+    let csp = crate::http::web::PAGE_CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {source}"),
+    );
     HeaderValue::from_str(&csp).ok()
 }
 
@@ -136,23 +153,30 @@ fn authorize_params(params: &OAuthParams) -> AuthorizeParams {
         (status = 400, description = "HTML page: unknown client or unregistered redirect URI"),
     )
 )]
-pub async fn authorize(
+pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = OAuthParams::parse(query.unwrap_or_default().as_bytes());
+    start_login(&state, &params).await
+}
+
+/// OIDC Core §3.1.2.1: the authorization endpoint takes a form POST too.
+pub async fn authorize_post(
     State(state): State<AppState>,
-    method: Method,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    // OIDC Core §3.1.2.1: GET and POST (a form) are both served.
-    let params = if method == Method::POST && is_form(&headers) {
-        OAuthParams::parse(&body)
-    } else {
-        OAuthParams::parse(query.unwrap_or_default().as_bytes())
-    };
-    match state.core.authorize(authorize_params(&params)).await {
+    let params = OAuthParams::parse(if is_form(&headers) { &body } else { &[] });
+    start_login(&state, &params).await
+}
+
+async fn start_login(state: &AppState, params: &OAuthParams) -> Response {
+    match state.core.authorize(authorize_params(params)).await {
         Ok(started) => {
             let path = format!("/oauth2/login/{}", started.interaction_id);
-            let secure = if state.core.public_url().starts_with("https://") { "; Secure" } else { "" };
+            let secure = if state.core.public_url().starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
             let cookie = format!(
                 "{COOKIE}={}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
                 started.browser.expose(),
@@ -164,21 +188,37 @@ pub async fn authorize(
             }
             response
         }
-        Err(AuthorizeRefusal::Page { message: text }) => {
-            message(StatusCode::BAD_REQUEST, "This login request cannot be used", &text, None)
-        }
+        Err(AuthorizeRefusal::Page { message: text }) => message(
+            StatusCode::BAD_REQUEST,
+            "This login request cannot be used",
+            &text,
+            None,
+        ),
         Err(AuthorizeRefusal::Redirect {
             redirect_uri,
             state: client_state,
             error,
-        }) => see_other(&error_redirect(&state, &redirect_uri, client_state.as_deref(), &error)),
+        }) => see_other(&error_redirect(
+            state,
+            &redirect_uri,
+            client_state.as_deref(),
+            &error,
+        )),
         Err(AuthorizeRefusal::Failure(err)) => failure_page(&OAuthError::Failure(err)),
     }
 }
 
-fn error_redirect(state: &AppState, redirect_uri: &str, client_state: Option<&str>, error: &OAuthError) -> String {
+fn error_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    error: &OAuthError,
+) -> String {
     let description = error.description();
-    let mut params = vec![("error", error.code().as_str()), ("error_description", description.as_str())];
+    let mut params = vec![
+        ("error", error.code().as_str()),
+        ("error_description", description.as_str()),
+    ];
     if let Some(s) = client_state {
         params.push(("state", s));
     }
@@ -230,11 +270,16 @@ fn login_error(err: &DomainError) -> String {
         DomainError::TooManyAttempts => {
             "Too many wrong PINs: that code is locked. Scan this new code instead.".to_owned()
         }
-        DomainError::QrNotScanned => "Scan the code with the Central Auth app first: it shows the PIN.".to_owned(),
+        DomainError::QrNotScanned => {
+            "Scan the code with the Central Auth app first: it shows the PIN.".to_owned()
+        }
         DomainError::QrExpired | DomainError::PinExpired => {
             "That code or its PIN expired. Scan this new code.".to_owned()
         }
-        DomainError::QrDenied => "The login was denied on the phone. If that was you by mistake, scan this new code.".to_owned(),
+        DomainError::QrDenied => {
+            "The login was denied on the phone. If that was you by mistake, scan this new code."
+                .to_owned()
+        }
         DomainError::UserInactive => "That account is deactivated.".to_owned(),
         DomainError::QrNotFound => "That code is not this page's. Scan this new code.".to_owned(),
         DomainError::Validation(_) => "The PIN has 6 digits.".to_owned(),
@@ -243,8 +288,14 @@ fn login_error(err: &DomainError) -> String {
 }
 
 /// What the page shows when it cannot go on.
-fn refusal_page(state: &AppState, refusal: LoginPageRefusal, back: Option<(String, String)>) -> Response {
-    let back_link = back.as_ref().map(|(name, href)| (name.as_str(), href.as_str()));
+fn refusal_page(
+    state: &AppState,
+    refusal: LoginPageRefusal,
+    back: Option<(String, String)>,
+) -> Response {
+    let back_link = back
+        .as_ref()
+        .map(|(name, href)| (name.as_str(), href.as_str()));
     match refusal {
         LoginPageRefusal::Unknown => message(
             StatusCode::NOT_FOUND,
@@ -266,9 +317,17 @@ fn refusal_page(state: &AppState, refusal: LoginPageRefusal, back: Option<(Strin
         ),
         LoginPageRefusal::Login(DomainError::SystemClosed { opens_at, .. }) => {
             let when = opens_at.map_or("Logins are closed now.".to_owned(), |at| {
-                format!("Logins are closed outside the operating hours; they open at {}.", crate::clock::rfc3339(at))
+                format!(
+                    "Logins are closed outside the operating hours; they open at {}.",
+                    crate::clock::rfc3339(at)
+                )
             });
-            message(StatusCode::SERVICE_UNAVAILABLE, "Logins are closed", &when, None)
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Logins are closed",
+                &when,
+                None,
+            )
         }
         LoginPageRefusal::Login(DomainError::ServiceInactive) => message(
             StatusCode::FORBIDDEN,
@@ -297,10 +356,19 @@ pub async fn login_page(
     Caller(browser): Caller,
 ) -> Response {
     let binding = browser_cookie(&headers);
-    match state.core.login_page(&interaction_id, binding.as_ref(), &browser, None).await {
+    match state
+        .core
+        .login_page(&interaction_id, binding.as_ref(), &browser, None)
+        .await
+    {
         Ok(page) => render_login(&page, None),
         Err(refusal) => {
-            let back = state.core.login_page_return(&interaction_id, binding.as_ref()).await.ok().flatten();
+            let back = state
+                .core
+                .login_page_return(&interaction_id, binding.as_ref())
+                .await
+                .ok()
+                .flatten();
             refusal_page(&state, refusal, back)
         }
     }
@@ -319,7 +387,9 @@ pub async fn login_page_pin(
     let token = QrToken::from_client(form.get("qr_token").unwrap_or_default());
     let pin = match Pin::parse(form.get("pin").unwrap_or_default()) {
         Ok(pin) => Ok(pin),
-        Err(field) => Err(LoginPageRefusal::Login(DomainError::Validation(vec![field]))),
+        Err(field) => Err(LoginPageRefusal::Login(DomainError::Validation(vec![
+            field,
+        ]))),
     };
     let result = match pin {
         Ok(pin) => {
@@ -333,13 +403,22 @@ pub async fn login_page_pin(
     match result {
         Ok(location) => see_other(&location),
         Err(LoginPageRefusal::Login(err)) if is_retryable(&err) => {
-            match state.core.login_page(&interaction_id, binding.as_ref(), &browser, Some(&token)).await {
+            match state
+                .core
+                .login_page(&interaction_id, binding.as_ref(), &browser, Some(&token))
+                .await
+            {
                 Ok(page) => render_login(&page, Some(login_error(&err))),
                 Err(refusal) => refusal_page(&state, refusal, None),
             }
         }
         Err(refusal) => {
-            let back = state.core.login_page_return(&interaction_id, binding.as_ref()).await.ok().flatten();
+            let back = state
+                .core
+                .login_page_return(&interaction_id, binding.as_ref())
+                .await
+                .ok()
+                .flatten();
             refusal_page(&state, refusal, back)
         }
     }
@@ -367,7 +446,11 @@ pub async fn login_page_cancel(
     headers: HeaderMap,
 ) -> Response {
     let binding = browser_cookie(&headers);
-    match state.core.login_page_cancel(&interaction_id, binding.as_ref()).await {
+    match state
+        .core
+        .login_page_cancel(&interaction_id, binding.as_ref())
+        .await
+    {
         Ok(location) => see_other(&location),
         Err(refusal) => refusal_page(&state, refusal, None),
     }
@@ -389,18 +472,22 @@ pub async fn login_page_cancel(
         (status = 400, description = "HTML page: a foreign token or an unregistered URI (nothing ended)"),
     )
 )]
-pub async fn end_session(
+pub async fn end_session(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = OAuthParams::parse(query.unwrap_or_default().as_bytes());
+    logout(&state, &params).await
+}
+
+/// RP-initiated logout takes a form POST too.
+pub async fn end_session_post(
     State(state): State<AppState>,
-    method: Method,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = if method == Method::POST && is_form(&headers) {
-        OAuthParams::parse(&body)
-    } else {
-        OAuthParams::parse(query.unwrap_or_default().as_bytes())
-    };
+    let params = OAuthParams::parse(if is_form(&headers) { &body } else { &[] });
+    logout(&state, &params).await
+}
+
+async fn logout(state: &AppState, params: &OAuthParams) -> Response {
     let request = EndSessionParams {
         id_token_hint: params.get("id_token_hint"),
         client_id: params.get("client_id"),
@@ -416,7 +503,12 @@ pub async fn end_session(
             };
             message(StatusCode::OK, "Logged out", &text, None)
         }
-        Err(EndSessionRefusal::Page(text)) => message(StatusCode::BAD_REQUEST, "This logout request cannot be used", &text, None),
+        Err(EndSessionRefusal::Page(text)) => message(
+            StatusCode::BAD_REQUEST,
+            "This logout request cannot be used",
+            &text,
+            None,
+        ),
         Err(EndSessionRefusal::Failure(err)) => failure_page(&OAuthError::Failure(err)),
     }
 }

@@ -13,11 +13,17 @@ use crate::domain::oidc::grants::{AuthMethod, ClientCredentials};
 use crate::domain::secret::ApiKey;
 use crate::http::oidc::form::OAuthParams;
 
-pub fn credentials(headers: &HeaderMap, params: &OAuthParams) -> Result<ClientCredentials, OAuthError> {
+pub fn credentials(
+    headers: &HeaderMap,
+    params: &OAuthParams,
+) -> Result<ClientCredentials, OAuthError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        });
     let body_secret = params.get("client_secret");
     if let Some(encoded) = basic {
         if body_secret.is_some() {
@@ -25,10 +31,13 @@ pub fn credentials(headers: &HeaderMap, params: &OAuthParams) -> Result<ClientCr
                 "use one client authentication method, not the header and the body together",
             ));
         }
-        let (id, secret) = decode_basic(encoded.trim())
-            .ok_or_else(|| OAuthError::invalid_client("the Authorization header is not valid Basic credentials"))?;
+        let (id, secret) = decode_basic(encoded.trim()).ok_or_else(|| {
+            OAuthError::invalid_client("the Authorization header is not valid Basic credentials")
+        })?;
         if params.get("client_id").is_some_and(|body_id| body_id != id) {
-            return Err(OAuthError::invalid_request("client_id in the body differs from the Authorization header"));
+            return Err(OAuthError::invalid_request(
+                "client_id in the body differs from the Authorization header",
+            ));
         }
         return Ok(ClientCredentials {
             client_id: id,
@@ -37,7 +46,9 @@ pub fn credentials(headers: &HeaderMap, params: &OAuthParams) -> Result<ClientCr
         });
     }
     let Some(client_id) = params.get("client_id") else {
-        return Err(OAuthError::invalid_client("the client did not authenticate (no client_id)"));
+        return Err(OAuthError::invalid_client(
+            "the client did not authenticate (no client_id)",
+        ));
     };
     Ok(match body_secret {
         Some(secret) => ClientCredentials {
@@ -72,7 +83,10 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         let header = base64::engine::general_purpose::STANDARD.encode("svc%3A1:se%2Bcret");
-        assert_eq!(decode_basic(&header), Some(("svc:1".into(), "se+cret".into())));
+        assert_eq!(
+            decode_basic(&header),
+            Some(("svc:1".into(), "se+cret".into()))
+        );
         assert_eq!(decode_basic("!!"), None);
     }
 }

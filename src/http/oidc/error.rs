@@ -11,6 +11,11 @@ use utoipa::ToSchema;
 use crate::domain::DomainError;
 use crate::domain::oidc::error::{OAuthError, OAuthErrorCode};
 
+/// Marks an answer as an OAuth error, which the edge must not rewrite as
+/// a problem document.
+#[derive(Clone, Copy)]
+pub struct OAuthAnswer;
+
 /// An OAuth error answer.
 #[derive(Serialize, ToSchema)]
 pub struct OAuthErrorBody {
@@ -60,7 +65,9 @@ impl IntoResponse for OAuthReply {
         log_failure(&self.error);
         let code = self.error.code();
         let status = match code {
-            OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -70,6 +77,7 @@ impl IntoResponse for OAuthReply {
             error_description: self.error.description(),
         };
         let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(OAuthAnswer);
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

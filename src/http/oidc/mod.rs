@@ -17,14 +17,14 @@ use crate::http::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(browser::authorize))
-        .route("/oauth2/authorize", post(browser::authorize))
+        .route("/oauth2/authorize", post(browser::authorize_post))
         .routes(routes!(token::token))
         .routes(routes!(token::userinfo))
-        .route("/oauth2/userinfo", post(token::userinfo))
+        .route("/oauth2/userinfo", post(token::userinfo_post))
         .routes(routes!(token::revoke))
         .routes(routes!(token::introspect))
         .routes(routes!(browser::end_session))
-        .route("/oauth2/end_session", post(browser::end_session))
+        .route("/oauth2/end_session", post(browser::end_session_post))
         .route(
             "/oauth2/login/{interaction_id}",
             get(browser::login_page).post(browser::login_page_pin),

@@ -120,12 +120,18 @@ fn grant_of(params: &OAuthParams) -> Result<TokenGrant, OAuthError> {
         None => Err(missing("grant_type")),
         Some("authorization_code") => Ok(TokenGrant::AuthorizationCode {
             code: OAuthSecret::from_client(params.get("code").ok_or_else(|| missing("code"))?),
-            redirect_uri: Some(params.get("redirect_uri").ok_or_else(|| missing("redirect_uri"))?),
+            redirect_uri: Some(
+                params
+                    .get("redirect_uri")
+                    .ok_or_else(|| missing("redirect_uri"))?,
+            ),
             code_verifier: params.get("code_verifier"),
         }),
         Some("refresh_token") => Ok(TokenGrant::RefreshToken {
             refresh_token: OAuthSecret::from_client(
-                params.get("refresh_token").ok_or_else(|| missing("refresh_token"))?,
+                params
+                    .get("refresh_token")
+                    .ok_or_else(|| missing("refresh_token"))?,
             ),
             scope: params.get("scope"),
         }),
@@ -166,7 +172,10 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        state.core.revoke(&creds, &OAuthSecret::from_client(token)).await
+        state
+            .core
+            .revoke(&creds, &OAuthSecret::from_client(token))
+            .await
     }
     .await;
     match result {
@@ -189,7 +198,11 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         (status = 401, description = "`invalid_client`", body = OAuthErrorBody),
     )
 )]
-pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut basic = false;
     let result = async {
         let params = form_params(&headers, &body)?;
@@ -198,7 +211,10 @@ pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body:
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        state.core.introspect(&creds, &OAuthSecret::from_client(token)).await
+        state
+            .core
+            .introspect(&creds, &OAuthSecret::from_client(token))
+            .await
     }
     .await;
     match result {
@@ -221,14 +237,22 @@ pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body:
         (status = 401, description = "`invalid_token`, with `WWW-Authenticate: Bearer`", body = OAuthErrorBody),
     )
 )]
-pub async fn userinfo(
+pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    answer_userinfo(&state, bearer_token(&Method::GET, &headers, &Bytes::new())).await
+}
+
+/// Userinfo by POST: the token in the header or the form (RFC 6750 §2.2).
+pub async fn userinfo_post(
     State(state): State<AppState>,
-    method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    answer_userinfo(&state, bearer_token(&Method::POST, &headers, &body)).await
+}
+
+async fn answer_userinfo(state: &AppState, token: Result<OAuthSecret, OAuthError>) -> Response {
     let result = async {
-        let token = bearer_token(&method, &headers, &body)?;
+        let token = token?;
         state.core.userinfo(&token).await
     }
     .await;
@@ -245,11 +269,18 @@ pub async fn userinfo(
 
 /// RFC 6750: the Authorization header, or (POST only) the form's
 /// `access_token`; never both.
-fn bearer_token(method: &Method, headers: &HeaderMap, body: &Bytes) -> Result<OAuthSecret, OAuthError> {
+fn bearer_token(
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<OAuthSecret, OAuthError> {
     let header_token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_owned());
     let form_token = (method == Method::POST && is_form(headers))
         .then(|| OAuthParams::parse(body).get("access_token"))
@@ -259,6 +290,8 @@ fn bearer_token(method: &Method, headers: &HeaderMap, body: &Bytes) -> Result<OA
             "send the access token once: in the header or in the body",
         )),
         (Some(t), None) | (None, Some(t)) => Ok(OAuthSecret::from_client(t)),
-        (None, None) => Err(OAuthError::invalid_token("no access token (Authorization: Bearer …)")),
+        (None, None) => Err(OAuthError::invalid_token(
+            "no access token (Authorization: Bearer …)",
+        )),
     }
 }

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::problem::ApiError;
 use crate::domain::signing::JwsAlgorithm;
+use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -130,19 +130,46 @@ async fn openid_configuration(State(state): State<AppState>) -> Json<OpenIdConfi
         revocation_endpoint: at("/oauth2/revoke"),
         introspection_endpoint: at("/oauth2/introspect"),
         issuer: issuer.clone(),
-        scopes_supported: crate::domain::oidc::client::Scope::ALL.iter().map(|s| s.as_str()).collect(),
+        scopes_supported: crate::domain::oidc::client::Scope::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
         grant_types_supported: vec!["authorization_code", "refresh_token"],
         subject_types_supported: vec!["public"],
-        id_token_signing_alg_values_supported: JwsAlgorithm::ALL.iter().map(|a| a.as_str()).collect(),
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
-        revocation_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
+        id_token_signing_alg_values_supported: JwsAlgorithm::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect(),
+        token_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        revocation_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         introspection_endpoint_auth_methods_supported: secret_methods,
         code_challenge_methods_supported: vec!["S256"],
         claims_supported: vec![
-            "iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "amr", "sid",
-            "name", "preferred_username", "email", "email_verified", "groups",
+            "iss",
+            "sub",
+            "aud",
+            "azp",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "sid",
+            "name",
+            "preferred_username",
+            "email",
+            "email_verified",
+            "groups",
         ],
         prompt_values_supported: vec!["none", "login", "consent", "select_account"],
         authorization_response_iss_parameter_supported: true,
