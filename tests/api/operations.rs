@@ -194,7 +194,12 @@ async fn every_documented_operation_is_routed_and_guarded_as_documented() {
         let unrouted = status == StatusCode::METHOD_NOT_ALLOWED
             || (status == StatusCode::NOT_FOUND && code.as_deref() == Some("not_found"));
         let guarded = !op.security_schemes().is_empty();
-        let refused = status == StatusCode::UNAUTHORIZED && code.as_deref() == Some("unauthorized");
+        // A bearer-guarded OAuth endpoint refuses as RFC 6750 says.
+        let oauth_refusal = serde_json::from_str::<Value>(&body)
+            .ok()
+            .is_some_and(|b| b["error"] == "invalid_token");
+        let refused = status == StatusCode::UNAUTHORIZED
+            && (code.as_deref() == Some("unauthorized") || oauth_refusal);
         let disagreement = if unrouted {
             Some("is documented but not served")
         } else if guarded && !refused {
@@ -230,6 +235,7 @@ async fn every_documented_operation_has_a_summary_a_tag_and_its_answers() {
         _ => false,
     };
     let problem = serde_json::json!({"$ref": "#/components/schemas/Problem"});
+    let oauth_error = serde_json::json!({"$ref": "#/components/schemas/OAuthErrorBody"});
     let mut ids = std::collections::BTreeMap::<&str, Vec<String>>::new();
     let mut wrong = Vec::new();
     let operations = openapi::operations(&doc);
@@ -279,7 +285,14 @@ async fn every_documented_operation_has_a_summary_a_tag_and_its_answers() {
             }
         }
         let responses = spec["responses"].as_object().cloned().unwrap_or_default();
-        let successes: Vec<&String> = responses.keys().filter(|s| s.starts_with('2')).collect();
+        // The OAuth endpoints speak OAuth: a browser endpoint answers with
+        // a redirect (303) or a page, an API endpoint's errors are
+        // `{error, error_description}` (RFC 6749 §5.2), not problems.
+        let oauth = op.path.starts_with("/oauth2/");
+        let successes: Vec<&String> = responses
+            .keys()
+            .filter(|s| s.starts_with('2') || (oauth && s.starts_with('3')))
+            .collect();
         if successes.is_empty() {
             fail("no 2xx response".to_owned());
         }
@@ -292,10 +305,18 @@ async fn every_documented_operation_has_a_summary_a_tag_and_its_answers() {
             }
             let content = response["content"].as_object().cloned().unwrap_or_default();
             // A 204 is an answer without a body by definition.
-            if status.starts_with('2') && status != "204" && content.is_empty() {
+            if status.starts_with('2') && status != "204" && content.is_empty() && !oauth {
                 fail(format!("{status} documents no body"));
             }
-            if status.starts_with('4') || status.starts_with('5') {
+            if oauth && (status.starts_with('4') || status.starts_with('5')) {
+                let page = content.contains_key("text/html");
+                let error = content
+                    .get("application/json")
+                    .is_some_and(|c| c["schema"] == oauth_error);
+                if !page && !error {
+                    fail(format!("{status} is neither an OAuth error nor a page"));
+                }
+            } else if status.starts_with('4') || status.starts_with('5') {
                 let types: Vec<&String> = content.keys().collect();
                 if types != ["application/problem+json"] {
                     fail(format!(

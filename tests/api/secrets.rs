@@ -185,6 +185,9 @@ async fn no_get_answer_shows_a_secret_or_a_secret_named_field() {
     let reads: Vec<Operation> = openapi::operations(&doc)
         .into_iter()
         .filter(|op| op.method == reqwest::Method::GET)
+        // The OAuth endpoints answer only to a client in the middle of a
+        // flow (tests/api/oidc_flow.rs walks them with real tokens).
+        .filter(|op| !op.path.starts_with("/oauth2/"))
         .collect();
     let mut leaks = Vec::new();
     for op in &reads {

@@ -50,6 +50,13 @@ pub enum TokenGrant {
     },
 }
 
+/// The clear tokens of a grant, until their rows are stored.
+struct NewTokens {
+    access: OAuthSecret,
+    refresh: OAuthSecret,
+    access_expires: Timestamp,
+}
+
 /// What the token endpoint hands out.
 #[derive(Debug)]
 pub struct TokenSet {
@@ -281,7 +288,7 @@ impl Core {
         service_id: &ServiceId,
         scope: &str,
         now: Timestamp,
-    ) -> Result<((OAuthSecret, OAuthSecret, Timestamp), Vec<IssuedToken>), DomainError> {
+    ) -> Result<(NewTokens, Vec<IssuedToken>), DomainError> {
         let access = OAuthSecret::access_token().map_err(DomainError::internal)?;
         let refresh = OAuthSecret::refresh_token().map_err(DomainError::internal)?;
         let access_expires = now
@@ -304,7 +311,14 @@ impl Core {
             row(&access, TokenKind::Access, access_expires),
             row(&refresh, TokenKind::Refresh, session.absolute_expires_at),
         ];
-        Ok(((access, refresh, access_expires), rows))
+        Ok((
+            NewTokens {
+                access,
+                refresh,
+                access_expires,
+            },
+            rows,
+        ))
     }
 
     /// Signs the ID token for tokens already stored.
@@ -312,7 +326,11 @@ impl Core {
         &self,
         client: &OidcClient,
         session: &SessionRecord,
-        (access, refresh, access_expires): (OAuthSecret, OAuthSecret, Timestamp),
+        NewTokens {
+            access,
+            refresh,
+            access_expires,
+        }: NewTokens,
         scope: &str,
         nonce: Option<String>,
         now: Timestamp,

@@ -150,7 +150,7 @@ fn authorize_params(params: &OAuthParams) -> AuthorizeParams {
     ),
     responses(
         (status = 303, description = "To the login page, or to the redirect URI with an error"),
-        (status = 400, description = "HTML page: unknown client or unregistered redirect URI"),
+        (status = 400, description = "HTML page: unknown client or unregistered redirect URI", body = String, content_type = "text/html"),
     )
 )]
 pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
@@ -468,8 +468,8 @@ pub async fn login_page_cancel(
     ),
     responses(
         (status = 303, description = "To the post-logout redirect URI, with `state`"),
-        (status = 200, description = "HTML page: signed out"),
-        (status = 400, description = "HTML page: a foreign token or an unregistered URI (nothing ended)"),
+        (status = 200, description = "HTML page: signed out", body = String, content_type = "text/html"),
+        (status = 400, description = "HTML page: a foreign token or an unregistered URI (nothing ended)", body = String, content_type = "text/html"),
     )
 )]
 pub async fn end_session(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
