@@ -33,6 +33,8 @@ pub struct Purged {
     pub admin_tokens: u64,
     pub emails: u64,
     pub sign_in_counts: u64,
+    /// OIDC authorization requests, codes and tokens past their expiry.
+    pub oidc: u64,
 }
 
 impl Core {
@@ -48,6 +50,7 @@ impl Core {
                 admin_tokens = purged.admin_tokens,
                 emails = purged.emails,
                 sign_in_counts = purged.sign_in_counts,
+                oidc = purged.oidc,
                 "purged what is over"
             );
         }

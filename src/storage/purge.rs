@@ -29,6 +29,16 @@ const ADMIN_TOKENS: &str = "DELETE FROM admin_sessions WHERE token_hash IN \
 const EMAILS: &str = "DELETE FROM email_outbox WHERE id IN (SELECT id FROM email_outbox \
      WHERE status IN ('sent', 'logged', 'failed') AND created_at < $1 ORDER BY id LIMIT $2)";
 
+/// OIDC rows whose time is up: nothing reads them after their expiry
+/// (a code's second use within its minute is what revokes; later it is
+/// only unknown, as it would be for a guess).
+const OIDC_INTERACTIONS: &str = "DELETE FROM oidc_interactions WHERE interaction_id IN \
+     (SELECT interaction_id FROM oidc_interactions WHERE expires_at < $1 LIMIT $2)";
+const OIDC_CODES: &str = "DELETE FROM oidc_codes WHERE code_hash IN \
+     (SELECT code_hash FROM oidc_codes WHERE expires_at < $1 LIMIT $2)";
+const OIDC_TOKENS: &str = "DELETE FROM oidc_tokens WHERE token_hash IN \
+     (SELECT token_hash FROM oidc_tokens WHERE expires_at < $1 LIMIT $2)";
+
 impl Database {
     /// Deletes QR codes and sessions over before `flows_before`, admin
     /// tokens expired by `now`, delivered or failed emails queued before
@@ -46,7 +56,12 @@ impl Database {
         let admin_tokens = self.delete_in_batches(ADMIN_TOKENS, now).await?;
         let emails = self.delete_in_batches(EMAILS, emails_before).await?;
         let sign_in_counts = self.delete_in_batches(STALE_COUNTS, counts_before).await?;
+        let mut oidc = 0;
+        for sql in [OIDC_INTERACTIONS, OIDC_CODES, OIDC_TOKENS] {
+            oidc += self.delete_in_batches(sql, flows_before).await?;
+        }
         Ok(Purged {
+            oidc,
             sign_in_counts,
             qr_codes,
             sessions,
