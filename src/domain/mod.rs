@@ -12,6 +12,7 @@ pub mod admins;
 pub mod core;
 pub mod emails;
 pub mod error;
+pub mod groups;
 pub mod hours;
 pub mod idn;
 pub mod login;

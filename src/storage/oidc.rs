@@ -356,3 +356,33 @@ impl Database {
         Ok(rows.into_iter().map(|(g,)| g).collect())
     }
 }
+
+impl Database {
+    /// Replaces a user's groups in one transaction.
+    pub async fn replace_user_groups(
+        &self,
+        user_id: &UserId,
+        groups: &[crate::domain::groups::GroupName],
+    ) -> Result<(), StorageError> {
+        let clear = sqlx::query("DELETE FROM user_groups WHERE user_id = $1")
+            .bind(user_id.as_str().to_owned());
+        let inserts: Vec<Query> = groups
+            .iter()
+            .map(|g| {
+                sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
+                    .bind(user_id.as_str().to_owned())
+                    .bind(g.as_str().to_owned())
+            })
+            .collect();
+        self.write(|writer| async move {
+            let mut tx = writer.begin().await?;
+            clear.execute(&mut *tx).await?;
+            for insert in inserts {
+                insert.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+}

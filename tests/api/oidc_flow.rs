@@ -712,3 +712,45 @@ async fn discovery_names_every_endpoint_and_rs256() {
     );
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
 }
+
+#[tokio::test]
+async fn groups_given_by_an_admin_are_in_the_id_token_and_userinfo() {
+    let rp = Rp::start().await;
+    let path = format!("/api/admin/users/{}/groups", rp.flow.user_id);
+    let res = rp
+        .flow
+        .app
+        .admin_put(
+            &rp.flow.admin,
+            &path,
+            &json!({"groups": ["ops", "admins", "ops"]}),
+        )
+        .await;
+    let set = expect_json(res, StatusCode::OK).await;
+    assert_eq!(set["groups"], json!(["admins", "ops"]));
+    let res = rp
+        .flow
+        .app
+        .admin_put(&rp.flow.admin, &path, &json!({"groups": ["Admins"]}))
+        .await;
+    crate::harness::assert_invalid_field(res, "groups[0]").await;
+    let unknown = rp
+        .flow
+        .app
+        .admin_put(
+            &rp.flow.admin,
+            "/api/admin/users/nobody/groups",
+            &json!({"groups": []}),
+        )
+        .await;
+    crate::harness::assert_problem(unknown, StatusCode::NOT_FOUND, "user_not_found").await;
+    let tokens = rp.tokens().await;
+    let (_, claims) = verified_claims(&rp, tokens["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["groups"], json!(["admins", "ops"]));
+    let info = expect_json(
+        rp.userinfo(tokens["access_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(info["groups"], json!(["admins", "ops"]));
+}

@@ -2,15 +2,16 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::FieldError;
+use crate::domain::groups::GroupName;
 use crate::domain::model::{AccountStatus, PageRequest};
 use crate::domain::types::UserId;
-use crate::http::extract::{AdminAuth, ApiQuery};
+use crate::http::extract::{AdminAuth, ApiJson, ApiQuery};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::http::views::{Paginated, UserView};
@@ -20,6 +21,79 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users))
         .routes(routes!(deactivate_user))
         .routes(routes!(activate_user))
+        .routes(routes!(get_user_groups, put_user_groups))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"groups": ["admins", "ops"]}))]
+pub struct UserGroupsRequest {
+    /// The whole list (it replaces the old one): each 1–64 lowercase
+    /// letters, digits, `-`, `_` or `.`; at most 50.
+    #[schema(required = true)]
+    groups: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserGroupsResponse {
+    user_id: String,
+    /// Sorted, each once: the OIDC `groups` claim.
+    groups: Vec<String>,
+}
+
+/// The groups a user is in: what OpenID Connect apps read in the `groups` claim.
+#[utoipa::path(
+    get, path = "/api/admin/users/{user_id}/groups", tag = "admin",
+    params(("user_id" = String, Path)),
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The user's groups", body = UserGroupsResponse),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_user_groups(
+    State(state): State<AppState>,
+    AdminAuth(_admin): AdminAuth,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserGroupsResponse>, ApiError> {
+    let groups = state
+        .core
+        .user_groups(&UserId::from_client(&user_id))
+        .await?;
+    Ok(Json(UserGroupsResponse { user_id, groups }))
+}
+
+/// Replace the groups a user is in (e.g. `admins`, which docs/oidc.md maps to app roles).
+#[utoipa::path(
+    put, path = "/api/admin/users/{user_id}/groups", tag = "admin",
+    params(("user_id" = String, Path)),
+    request_body = UserGroupsRequest,
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The user's groups now", body = UserGroupsResponse),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn put_user_groups(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    Path(user_id): Path<String>,
+    ApiJson(body): ApiJson<UserGroupsRequest>,
+) -> Result<Json<UserGroupsResponse>, ApiError> {
+    let Some(raw) = body.groups else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "groups",
+            "is required",
+        )]));
+    };
+    let groups = GroupName::parse_list(&raw)?;
+    let groups = state
+        .core
+        .set_user_groups(&UserId::from_client(&user_id), groups, &admin)
+        .await?;
+    Ok(Json(UserGroupsResponse { user_id, groups }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
