@@ -164,28 +164,47 @@ pub struct TokenRefForm {
     )
 )]
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut basic = false;
-    let result = async {
-        let params = form_params(&headers, &body)?;
-        let creds = credentials(&headers, &params)?;
-        basic = creds.method == AuthMethod::Basic;
-        let token = params
-            .get("token")
-            .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        state
-            .core
-            .revoke(&creds, &OAuthSecret::from_client(token))
-            .await
-    }
-    .await;
-    match result {
+    let request = match token_request(&headers, &body) {
+        Ok(request) => request,
+        Err(reply) => return reply.into_response(),
+    };
+    match state.core.revoke(&request.creds, &request.token).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
-        Err(error) => OAuthReply {
+        Err(error) => request.refusal(error).into_response(),
+    }
+}
+
+/// A revocation or introspection request: the client and the token it names.
+struct TokenRequest {
+    creds: crate::domain::oidc::grants::ClientCredentials,
+    token: OAuthSecret,
+}
+
+impl TokenRequest {
+    /// A refusal, with the `Basic` challenge if the client used the header.
+    fn refusal(&self, error: OAuthError) -> OAuthReply {
+        OAuthReply {
             error,
             bearer: false,
-            basic,
+            basic: self.creds.method == AuthMethod::Basic,
         }
-        .into_response(),
+    }
+}
+
+fn token_request(headers: &HeaderMap, body: &Bytes) -> Result<TokenRequest, OAuthReply> {
+    let params = form_params(headers, body)?;
+    let creds = credentials(headers, &params)?;
+    let basic = creds.method == AuthMethod::Basic;
+    match params.get("token") {
+        Some(token) => Ok(TokenRequest {
+            creds,
+            token: OAuthSecret::from_client(token),
+        }),
+        None => Err(OAuthReply {
+            error: OAuthError::invalid_request("token is missing"),
+            bearer: false,
+            basic,
+        }),
     }
 }
 
@@ -203,28 +222,13 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut basic = false;
-    let result = async {
-        let params = form_params(&headers, &body)?;
-        let creds = credentials(&headers, &params)?;
-        basic = creds.method == AuthMethod::Basic;
-        let token = params
-            .get("token")
-            .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        state
-            .core
-            .introspect(&creds, &OAuthSecret::from_client(token))
-            .await
-    }
-    .await;
-    match result {
+    let request = match token_request(&headers, &body) {
+        Ok(request) => request,
+        Err(reply) => return reply.into_response(),
+    };
+    match state.core.introspect(&request.creds, &request.token).await {
         Ok(answer) => no_store(Json(answer).into_response()),
-        Err(error) => OAuthReply {
-            error,
-            bearer: false,
-            basic,
-        }
-        .into_response(),
+        Err(error) => request.refusal(error).into_response(),
     }
 }
 
