@@ -3,7 +3,6 @@
 //! sent to the redirect URI, or we would be an open redirect), then kept
 //! server-side as an interaction bound to the browser by a cookie.
 
-use crate::domain::model::Service;
 use crate::domain::oidc::client::OidcClient;
 use crate::domain::oidc::error::{OAuthError, OAuthErrorCode};
 use crate::domain::oidc::records::Interaction;
@@ -73,7 +72,7 @@ impl Core {
         &self,
         params: AuthorizeParams,
     ) -> Result<StartedLogin, AuthorizeRefusal> {
-        let (client, _service) = self.authorize_client(&params).await?;
+        let client = self.authorize_client(&params).await?;
         let redirect_uri = registered_redirect(&client, &params)?;
         let refuse = |code: OAuthErrorCode, description: &str| AuthorizeRefusal::Redirect {
             redirect_uri: redirect_uri.clone(),
@@ -127,7 +126,7 @@ impl Core {
     async fn authorize_client(
         &self,
         params: &AuthorizeParams,
-    ) -> Result<(OidcClient, Service), AuthorizeRefusal> {
+    ) -> Result<OidcClient, AuthorizeRefusal> {
         let page = |message: &str| AuthorizeRefusal::Page {
             message: message.to_owned(),
         };
@@ -162,7 +161,7 @@ impl Core {
                 "The app that sent you here has been deactivated by an administrator.",
             ));
         }
-        Ok((client, service))
+        Ok(client)
     }
 }
 

@@ -269,7 +269,7 @@ impl Core {
         &self,
         interaction_id: &str,
         browser: Option<&OAuthSecret>,
-    ) -> Result<Option<(String, String)>, DomainError> {
+    ) -> Result<Option<String>, DomainError> {
         let Some(interaction) = self.db.find_interaction(interaction_id).await? else {
             return Ok(None);
         };
@@ -277,8 +277,6 @@ impl Core {
         if !bound || interaction.completed_at.is_some() {
             return Ok(None);
         }
-        let service = self.db.find_service(&interaction.service_id).await?;
-        let name = service.map(|s| s.name).unwrap_or_default();
         let mut params = vec![
             ("error", "access_denied"),
             ("error_description", "the login request expired"),
@@ -287,7 +285,7 @@ impl Core {
             params.push(("state", state));
         }
         params.push(("iss", self.settings.public_url.as_str()));
-        Ok(Some((name, with_query(&interaction.redirect_uri, &params))))
+        Ok(Some(with_query(&interaction.redirect_uri, &params)))
     }
 }
 

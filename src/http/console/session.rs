@@ -14,7 +14,7 @@ use super::render;
 use crate::domain::DomainError;
 use crate::domain::model::Admin;
 use crate::domain::secret::{AdminToken, Password, TokenHash, random_token};
-use crate::http::extract::Caller;
+use crate::http::extract::{Caller, cookie};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
@@ -27,17 +27,6 @@ pub struct Console {
     pub admin: Admin,
     pub csrf: String,
     token: AdminToken,
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 fn csrf_for(token: &AdminToken) -> String {

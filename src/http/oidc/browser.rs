@@ -18,7 +18,7 @@ use crate::domain::oidc::error::OAuthError;
 use crate::domain::oidc::interaction::{LoginPage, LoginPageRefusal};
 use crate::domain::oidc::logout::{EndSession, EndSessionParams, EndSessionRefusal};
 use crate::domain::secret::{OAuthSecret, Pin, QrToken};
-use crate::http::extract::Caller;
+use crate::http::extract::{Caller, cookie};
 use crate::http::oidc::error::log_failure;
 use crate::http::oidc::form::{OAuthParams, is_form};
 use crate::http::state::AppState;
@@ -237,14 +237,7 @@ fn failure_page(err: &OAuthError) -> Response {
 }
 
 fn browser_cookie(headers: &HeaderMap) -> Option<OAuthSecret> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| OAuthSecret::from_client(value.to_owned()))
+    cookie(headers, COOKIE).map(|value| OAuthSecret::from_client(value.to_owned()))
 }
 
 fn render_login(page: &LoginPage, error: Option<String>) -> Response {
@@ -288,14 +281,7 @@ fn login_error(err: &DomainError) -> String {
 }
 
 /// What the page shows when it cannot go on.
-fn refusal_page(
-    state: &AppState,
-    refusal: LoginPageRefusal,
-    back: Option<(String, String)>,
-) -> Response {
-    let back_link = back
-        .as_ref()
-        .map(|(name, href)| (name.as_str(), href.as_str()));
+fn refusal_page(refusal: LoginPageRefusal, back: Option<String>) -> Response {
     match refusal {
         LoginPageRefusal::Unknown => message(
             StatusCode::NOT_FOUND,
@@ -307,7 +293,7 @@ fn refusal_page(
             StatusCode::GONE,
             "This login request expired",
             "Go back to the app and log in again.",
-            back_link.map(|(_, href)| ("Back to the app", href)),
+            back.as_deref().map(|href| ("Back to the app", href)),
         ),
         LoginPageRefusal::Finished => message(
             StatusCode::CONFLICT,
@@ -341,10 +327,7 @@ fn refusal_page(
             "Wait a moment, then reload this page.",
             None,
         ),
-        LoginPageRefusal::Login(err) => {
-            let _ = state;
-            failure_page(&OAuthError::Failure(err))
-        }
+        LoginPageRefusal::Login(err) => failure_page(&OAuthError::Failure(err)),
     }
 }
 
@@ -369,7 +352,7 @@ pub async fn login_page(
                 .await
                 .ok()
                 .flatten();
-            refusal_page(&state, refusal, back)
+            refusal_page(refusal, back)
         }
     }
 }
@@ -409,7 +392,7 @@ pub async fn login_page_pin(
                 .await
             {
                 Ok(page) => render_login(&page, Some(login_error(&err))),
-                Err(refusal) => refusal_page(&state, refusal, None),
+                Err(refusal) => refusal_page(refusal, None),
             }
         }
         Err(refusal) => {
@@ -419,7 +402,7 @@ pub async fn login_page_pin(
                 .await
                 .ok()
                 .flatten();
-            refusal_page(&state, refusal, back)
+            refusal_page(refusal, back)
         }
     }
 }
@@ -452,7 +435,7 @@ pub async fn login_page_cancel(
         .await
     {
         Ok(location) => see_other(&location),
-        Err(refusal) => refusal_page(&state, refusal, None),
+        Err(refusal) => refusal_page(refusal, None),
     }
 }
 
