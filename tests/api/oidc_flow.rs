@@ -754,3 +754,26 @@ async fn groups_given_by_an_admin_are_in_the_id_token_and_userinfo() {
     .await;
     assert_eq!(info["groups"], json!(["admins", "ops"]));
 }
+
+#[tokio::test]
+async fn a_used_code_replayed_without_its_verifier_still_revokes() {
+    let rp = Rp::start().await;
+    let code = rp.code().await;
+    let tokens: Value = expect_json(rp.redeem(&code).await, StatusCode::OK).await;
+    // Whoever replays it need not know the verifier: the replay alone ends the login.
+    let res = rp
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
+    oauth_error(res, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    oauth_error(
+        rp.userinfo(access).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+}
