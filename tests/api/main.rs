@@ -28,6 +28,7 @@ mod metrics_access;
 mod mobile;
 mod oidc_clients;
 mod oidc_flow;
+mod oidc_library;
 mod openapi;
 mod operations;
 mod password_rules;

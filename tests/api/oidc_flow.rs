@@ -20,7 +20,7 @@ fn challenge(verifier: &str) -> String {
 }
 
 /// A browser that does not follow redirects, so each hop can be checked.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .user_agent("Mozilla/5.0 (X11; Linux x86_64) OidcTest/1.0")
@@ -36,7 +36,7 @@ fn location(res: &reqwest::Response) -> String {
         .to_owned()
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
@@ -52,6 +52,83 @@ fn attr(html: &str, name: &str) -> String {
         + needle.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
+}
+
+/// A browser at `authorize_url`: sent to the login page, which it opens.
+async fn open_login_page(flow: &Flow, browser: &reqwest::Client, authorize_url: &str) -> Page {
+    let res = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let path = location(&res);
+    assert!(path.starts_with("/oauth2/login/"), "{path}");
+    let set_cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let page = get_page(flow, browser, &path, &cookie).await;
+    assert_eq!(page.0, StatusCode::OK, "{}", page.1);
+    Page {
+        qr_token: attr(&page.1, "data-qr-token"),
+        path,
+        cookie,
+    }
+}
+
+async fn get_page(
+    flow: &Flow,
+    browser: &reqwest::Client,
+    path: &str,
+    cookie: &str,
+) -> (StatusCode, String) {
+    let res = browser
+        .get(flow.app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn type_pin(
+    flow: &Flow,
+    browser: &reqwest::Client,
+    page: &Page,
+    pin: &str,
+) -> reqwest::Response {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("qr_token", &page.qr_token)
+        .append_pair("pin", pin)
+        .finish();
+    browser
+        .post(flow.app.url(&page.path))
+        .header("cookie", &page.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The whole front channel of one login, as a person does it: the browser
+/// goes to `authorize_url`, the phone scans the page's QR code, the PIN is
+/// typed into the page. Returns where the browser is sent back to.
+pub(crate) async fn front_channel(
+    flow: &Flow,
+    browser: &reqwest::Client,
+    authorize_url: &str,
+) -> String {
+    let page = open_login_page(flow, browser, authorize_url).await;
+    let scanned = flow.scan(&page.qr_token).await;
+    let res = type_pin(flow, browser, &page, &text(&scanned, "pin")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(&res)
 }
 
 struct Rp {
@@ -116,64 +193,20 @@ impl Rp {
 
     /// Authorize, then open the login page the browser is sent to.
     async fn open_page(&self) -> Page {
-        let res = self.authorize(&[]).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let path = location(&res);
-        assert!(path.starts_with("/oauth2/login/"), "{path}");
-        let set_cookie = res
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
-            "{set_cookie}"
-        );
-        let cookie = set_cookie.split(';').next().unwrap().to_owned();
-        let page = self.get_page(&path, &cookie).await;
-        assert_eq!(page.0, StatusCode::OK, "{}", page.1);
-        Page {
-            qr_token: attr(&page.1, "data-qr-token"),
-            path,
-            cookie,
-        }
+        open_login_page(&self.flow, &self.browser, &self.authorize_url(&[])).await
     }
 
     async fn get_page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
-        let res = self
-            .browser
-            .get(self.flow.app.url(path))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        (res.status(), res.text().await.unwrap())
+        get_page(&self.flow, &self.browser, path, cookie).await
     }
 
     async fn type_pin(&self, page: &Page, pin: &str) -> reqwest::Response {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("qr_token", &page.qr_token)
-            .append_pair("pin", pin)
-            .finish();
-        self.browser
-            .post(self.flow.app.url(&page.path))
-            .header("cookie", &page.cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        type_pin(&self.flow, &self.browser, page, pin).await
     }
 
     /// The whole front channel: returns the redirect to the app.
     async fn login(&self) -> String {
-        let page = self.open_page().await;
-        let scanned = self.flow.scan(&page.qr_token).await;
-        let res = self.type_pin(&page, &text(&scanned, "pin")).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        location(&res)
+        front_channel(&self.flow, &self.browser, &self.authorize_url(&[])).await
     }
 
     async fn code(&self) -> String {
